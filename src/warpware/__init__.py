@@ -1,0 +1,3 @@
+"""WarpWare: order orchestration between sales channels and fulfillment."""
+
+API_VERSION = "2026-02-27"

@@ -1,0 +1,1 @@
+"""Accounts, sub-clients and API integrations (keys, scopes)."""

@@ -1,0 +1,89 @@
+"""create_app(): the Partner API under /partner/v1 (and, later, the dashboard at /)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, FastAPI
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from warpware import API_VERSION
+from warpware.accounts.ratelimit import make_rate_limiter
+from warpware.config import Settings, get_settings
+from warpware.db import Database
+from warpware.errors import install_error_handlers
+from warpware.kit.jsonio import ORJSONResponse, dumps
+
+log = logging.getLogger("warpware")
+
+BODY_METHODS = {b"POST", b"PATCH", b"PUT"}
+
+
+class PartnerHeadersMiddleware:
+    """Adds X-WarpWare-API-Version (and rate-limit headers once a key is known) to every response,
+    and refuses request bodies that are not JSON before anything parses them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.version = API_VERSION.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith("/partner/") and scope["method"].encode() in BODY_METHODS:
+            headers = dict(scope["headers"])
+            has_body = headers.get(b"content-length", b"0") not in (b"0", b"") or b"transfer-encoding" in headers
+            content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+            if has_body and content_type != b"application/json":
+                await self._reject_media_type(send)
+                return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["X-WarpWare-API-Version"] = API_VERSION
+                state = scope.get("state", {}).get("rate_limit")
+                if state is not None:
+                    for name, value in state.headers().items():
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    async def _reject_media_type(self, send: Send) -> None:
+        body = dumps({"detail": "Content-Type must be application/json for POST, PATCH and PUT requests with a body"})
+        await send({"type": "http.response.start", "status": 415, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+            (b"x-warpware-api-version", self.version)]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None,
+               start_worker: bool | None = None) -> FastAPI:
+    from warpware.orders.endpoints import router as orders_router
+    from warpware.system.endpoints import router as system_router
+
+    settings = settings or get_settings()
+    database = database or Database(settings.database_url)
+    app = FastAPI(
+        title="WarpWare Partner API",
+        version=API_VERSION,
+        openapi_url="/partner/v1/openapi.json",
+        docs_url="/partner/v1/docs",
+        redoc_url=None,
+        default_response_class=ORJSONResponse,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.rate_limiter = make_rate_limiter(settings.rate_limit_backend, database=database,
+                                               redis_url=settings.redis_url,
+                                               server_processes=settings.server_processes)
+    partner = APIRouter(prefix="/partner/v1")
+    partner.include_router(system_router)
+    partner.include_router(orders_router)
+    app.include_router(partner)
+    install_error_handlers(app)
+    app.add_middleware(PartnerHeadersMiddleware)
+    return app

@@ -1,0 +1,1 @@
+"""Connectors to sales channels (orders in, tracking out) and fulfillment destinations (orders out)."""

@@ -1,0 +1,19 @@
+"""Imports every package's models so Base.metadata knows all tables (Alembic and tests use it)."""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES = (
+    "warpware.accounts.models",
+    "warpware.orders.models",
+)
+
+
+def load_all_models() -> None:
+    for name in MODEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise

@@ -1,0 +1,1 @@
+"""Orders: the order store, its lifecycle and the Partner API orders endpoints."""
