@@ -16,7 +16,9 @@ import sqlalchemy as sa
 from warpware.db import Database
 from warpware.schema import create_schema
 
-POSTGRES_URL = os.environ.get("WARPWARE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "WARPWARE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def _postgres_schema_url(schema: str) -> str:
@@ -98,36 +100,56 @@ class Tenant:
     client: TestClient
 
     def get(self, url: str, **kw: Any) -> Any:
-        return self.client.get(url, headers={"Authorization": f"Bearer {self.key}", **kw.pop("headers", {})}, **kw)
+        return self.client.get(
+            url, headers={"Authorization": f"Bearer {self.key}", **kw.pop("headers", {})}, **kw
+        )
 
     def post(self, url: str, **kw: Any) -> Any:
-        return self.client.post(url, headers={"Authorization": f"Bearer {self.key}", **kw.pop("headers", {})}, **kw)
+        return self.client.post(
+            url, headers={"Authorization": f"Bearer {self.key}", **kw.pop("headers", {})}, **kw
+        )
 
     def patch(self, url: str, **kw: Any) -> Any:
-        return self.client.patch(url, headers={"Authorization": f"Bearer {self.key}", **kw.pop("headers", {})}, **kw)
+        return self.client.patch(
+            url, headers={"Authorization": f"Bearer {self.key}", **kw.pop("headers", {})}, **kw
+        )
 
     def delete(self, url: str, **kw: Any) -> Any:
-        return self.client.delete(url, headers={"Authorization": f"Bearer {self.key}", **kw.pop("headers", {})}, **kw)
+        return self.client.delete(
+            url, headers={"Authorization": f"Bearer {self.key}", **kw.pop("headers", {})}, **kw
+        )
 
 
-def new_key(db: Database, *, account: str | None = None, sub_client: str | None = "warehouse-east",
-            scopes: str = "read,write", name: str = "Test ERP") -> tuple[str, str, str]:
+def new_key(
+    db: Database,
+    *,
+    account: str | None = None,
+    sub_client: str | None = "warehouse-east",
+    scopes: str = "read,write",
+    name: str = "Test ERP",
+) -> tuple[str, str, str]:
     account = account or f"acct-{uuid.uuid4().hex[:10]}"
     with db.writing() as session:
-        created = create_api_key(session, account_slug=account, sub_client_slug=sub_client, name=name, scopes=scopes)
+        created = create_api_key(
+            session, account_slug=account, sub_client_slug=sub_client, name=name, scopes=scopes
+        )
         return account, created.key, str(created.integration.id)
 
 
-def test_settings(db: Database, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"database_url": db.url, "rate_limit_backend": "memory",
-                              "rate_limit_per_minute": 100_000, "embedded_worker": False}
+def settings_for(db: Database, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": db.url,
+        "rate_limit_backend": "memory",
+        "rate_limit_per_minute": 100_000,
+        "embedded_worker": False,
+    }
     values.update(overrides)
     return Settings(**values)
 
 
 @pytest.fixture
 def client(db: Database) -> Iterator[TestClient]:
-    with TestClient(create_app(test_settings(db), database=db)) as test_client:
+    with TestClient(create_app(settings_for(db), database=db)) as test_client:
         yield test_client
 
 
@@ -147,8 +169,13 @@ def order_body(external_id: str | None = None, **overrides: Any) -> dict[str, An
     body: dict[str, Any] = {
         "external_id": external_id or f"ORDER-{uuid.uuid4().hex[:8]}",
         "line_items": [{"sku": "WIDGET-RED-LG", "quantity": 2, "price": 29.99}],
-        "shipping_address": {"name": "Jane Smith", "address1": "123 Main St", "city": "New York",
-                             "state": "NY", "zip": "10001"},
+        "shipping_address": {
+            "name": "Jane Smith",
+            "address1": "123 Main St",
+            "city": "New York",
+            "state": "NY",
+            "zip": "10001",
+        },
         "customer_email": "jane@example.com",
         "tags": ["vip"],
     }

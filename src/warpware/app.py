@@ -32,12 +32,21 @@ class PartnerHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            await self._reject(send, 400, "NUL characters are not allowed in URLs")
+            return
         if scope["path"].startswith("/partner/") and scope["method"].encode() in BODY_METHODS:
             headers = dict(scope["headers"])
-            has_body = headers.get(b"content-length", b"0") not in (b"0", b"") or b"transfer-encoding" in headers
+            has_body = (
+                headers.get(b"content-length", b"0") not in (b"0", b"") or b"transfer-encoding" in headers
+            )
             content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
             if has_body and content_type != b"application/json":
-                await self._reject_media_type(send)
+                await self._reject(
+                    send,
+                    415,
+                    "Content-Type must be application/json for POST, PATCH and PUT requests with a body",
+                )
                 return
 
         async def send_with_headers(message: Message) -> None:
@@ -52,16 +61,25 @@ class PartnerHeadersMiddleware:
 
         await self.app(scope, receive, send_with_headers)
 
-    async def _reject_media_type(self, send: Send) -> None:
-        body = dumps({"detail": "Content-Type must be application/json for POST, PATCH and PUT requests with a body"})
-        await send({"type": "http.response.start", "status": 415, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            (b"x-warpware-api-version", self.version)]})
+    async def _reject(self, send: Send, status: int, detail: str) -> None:
+        body = dumps({"detail": detail})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"x-warpware-api-version", self.version),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
-def create_app(settings: Settings | None = None, *, database: Database | None = None,
-               start_worker: bool | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, database: Database | None = None, start_worker: bool | None = None
+) -> FastAPI:
     from warpware.orders.endpoints import router as orders_router
     from warpware.system.endpoints import router as system_router
 
@@ -77,9 +95,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.settings = settings
     app.state.database = database
-    app.state.rate_limiter = make_rate_limiter(settings.rate_limit_backend, database=database,
-                                               redis_url=settings.redis_url,
-                                               server_processes=settings.server_processes)
+    app.state.rate_limiter = make_rate_limiter(
+        settings.rate_limit_backend,
+        database=database,
+        redis_url=settings.redis_url,
+        server_processes=settings.server_processes,
+    )
     partner = APIRouter(prefix="/partner/v1")
     partner.include_router(system_router)
     partner.include_router(orders_router)

@@ -11,17 +11,21 @@ from typing import Annotated
 import typer
 
 from warpware.config import get_settings
+from warpware.db import Database
 
-app = typer.Typer(help="WarpWare order orchestration", no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="WarpWare order orchestration",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
 keys_app = typer.Typer(help="Partner API keys (Custom API Integrations)", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 
 
-def _database():  # type: ignore[no-untyped-def]
-    from warpware.db import Database
+def _database() -> Database:
 
     return Database(get_settings().database_url)
 
@@ -54,8 +58,15 @@ def serve(
     upgrade(_database())
     os.environ["WARPWARE_SERVER_PROCESSES"] = str(workers)
     get_settings.cache_clear()
-    uvicorn.run("warpware.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", access_log=False)
+    uvicorn.run(
+        "warpware.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
 
 
 DEMO_ACCOUNT, DEMO_SUB_CLIENT = "demo", "main"
@@ -78,16 +89,25 @@ def demo(
         existing = repository.integrations_for(session, account.id) if account else []
         created = None
         if not existing:
-            created = create_api_key(session, account_slug=DEMO_ACCOUNT, sub_client_slug=DEMO_SUB_CLIENT,
-                                     name="Demo key", scopes="read,write")
+            created = create_api_key(
+                session,
+                account_slug=DEMO_ACCOUNT,
+                sub_client_slug=DEMO_SUB_CLIENT,
+                name="Demo key",
+                scopes="read,write",
+            )
     if created is not None:
         typer.echo("\n  Demo account: demo:main\n  API key (shown once, store it now):\n")
         typer.echo(f"    {created.key}\n")
-        typer.echo(f"  Try: curl -H 'Authorization: Bearer {created.key}' http://{host}:{port}/partner/v1/orders\n")
+        typer.echo(
+            f"  Try: curl -H 'Authorization: Bearer {created.key}' http://{host}:{port}/partner/v1/orders\n"
+        )
     else:
-        typer.echo("\n  Demo account demo:main exists; its key was printed at first start.\n"
-                   "  Make another: .venv/bin/warpware keys create --account demo --sub-client main "
-                   "--name 'Another key' --scopes read,write\n")
+        typer.echo(
+            "\n  Demo account demo:main exists; its key was printed at first start.\n"
+            "  Make another: .venv/bin/warpware keys create --account demo --sub-client main "
+            "--name 'Another key' --scopes read,write\n"
+        )
     typer.echo(f"  Partner API: http://{host}:{port}/partner/v1  (OpenAPI: /partner/v1/openapi.json)\n")
     serve(host=host, port=port, workers=1)
 
@@ -96,9 +116,13 @@ def demo(
 def keys_create(
     account: Annotated[str, typer.Option(help="Account slug, e.g. acme (created if new)")],
     name: Annotated[str, typer.Option(help='Integration name, e.g. "My ERP"')],
-    sub_client: Annotated[str | None, typer.Option(help="Sub-client slug, e.g. warehouse-east (created if new)")] = None,
+    sub_client: Annotated[
+        str | None, typer.Option(help="Sub-client slug, e.g. warehouse-east (created if new)")
+    ] = None,
     scopes: Annotated[str, typer.Option(help="read or read,write")] = "read,write",
-    expires_in_days: Annotated[int | None, typer.Option(help="Key stops working after this many days")] = None,
+    expires_in_days: Annotated[
+        int | None, typer.Option(help="Key stops working after this many days")
+    ] = None,
 ) -> None:
     """Create an API key. The key is printed once on stdout and cannot be shown again."""
     from warpware.accounts.service import create_api_key
@@ -108,14 +132,22 @@ def keys_create(
     expires_at = utcnow() + dt.timedelta(days=expires_in_days) if expires_in_days else None
     try:
         with _database().writing() as session:
-            created = create_api_key(session, account_slug=account, sub_client_slug=sub_client, name=name,
-                                     scopes=scopes, expires_at=expires_at)
+            created = create_api_key(
+                session,
+                account_slug=account,
+                sub_client_slug=sub_client,
+                name=name,
+                scopes=scopes,
+                expires_at=expires_at,
+            )
     except WarpWareError as exc:
         _err(f"error: {exc.detail}")
         raise typer.Exit(2) from None
     client = f"{account}:{sub_client}" if sub_client else account
-    _err(f"created key {created.integration.id} for {client} ({created.integration.scopes}); "
-         "store it now, it is not shown again:")
+    _err(
+        f"created key {created.integration.id} for {client} ({created.integration.scopes}); "
+        "store it now, it is not shown again:"
+    )
     typer.echo(created.key)
 
 
@@ -139,13 +171,21 @@ def keys_list(account: Annotated[str | None, typer.Option(help="Only this accoun
         state = "revoked" if integration.revoked_at else "active"
         if integration.expires_at and integration.expires_at <= dt.datetime.now(dt.UTC) and state == "active":
             state = "expired"
-        last = integration.last_active_at.strftime("%Y-%m-%d %H:%M:%S") if integration.last_active_at else "never"
-        typer.echo(f"{integration.id!s:36}  {client:28} {integration.name[:20]:20} {integration.scopes:10} "
-                   f"{integration.orders_pushed:>7}  {last:20} {state} (…{integration.key_hint})")
+        last = (
+            integration.last_active_at.strftime("%Y-%m-%d %H:%M:%S")
+            if integration.last_active_at
+            else "never"
+        )
+        typer.echo(
+            f"{integration.id!s:36}  {client:28} {integration.name[:20]:20} {integration.scopes:10} "
+            f"{integration.orders_pushed:>7}  {last:20} {state} (…{integration.key_hint})"
+        )
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id from `warpware keys list`")]) -> None:
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id from `warpware keys list`")],
+) -> None:
     """Revoke a key: it stops working at once."""
     from warpware.accounts.service import revoke_api_key
     from warpware.errors import WarpWareError
@@ -164,4 +204,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,8 +19,14 @@ log = logging.getLogger("warpware")
 class WarpWareError(Exception):
     status_code = 400
 
-    def __init__(self, detail: str, *, status_code: int | None = None, headers: dict[str, str] | None = None,
-                 extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status_code: int | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         if status_code is not None:
@@ -69,9 +76,11 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def validation_detail(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
-    fields = [{"field": _field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg", "invalid"))}
-              for e in errors]
+def validation_detail(errors: Sequence[Any]) -> tuple[str, list[dict[str, str]]]:
+    fields = [
+        {"field": _field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg", "invalid"))}
+        for e in errors
+    ]
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
     if len(fields) > 5:
         summary += f"; and {len(fields) - 5} more"
@@ -81,8 +90,9 @@ def validation_detail(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str,
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(WarpWareError)
     async def _warpware_error(_request: Request, exc: WarpWareError) -> Response:
-        return json_response({"detail": exc.detail, **exc.extra}, status_code=exc.status_code,
-                             headers=exc.headers)
+        return json_response(
+            {"detail": exc.detail, **exc.extra}, status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:
@@ -92,8 +102,10 @@ def install_error_handlers(app: FastAPI) -> None:
         # Decisions: bad query or path parameters are a 400, a body that fails validation is a 422.
         if errors and all(e.get("loc", ("",))[0] in ("query", "path", "header") for e in errors):
             detail, fields = validation_detail(errors)
-            return json_response({"detail": detail.replace("Validation failed", "Invalid parameter"),
-                                  "errors": fields}, status_code=400)
+            return json_response(
+                {"detail": detail.replace("Validation failed", "Invalid parameter"), "errors": fields},
+                status_code=400,
+            )
         detail, fields = validation_detail(errors)
         return json_response({"detail": detail, "errors": fields}, status_code=422)
 
@@ -102,7 +114,11 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else "Request failed"
         if exc.status_code == 404 and detail == "Not Found":
             detail = "No such endpoint"
-        return json_response({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+        return json_response(
+            {"detail": detail},
+            status_code=exc.status_code,
+            headers=dict(exc.headers) if exc.headers else None,
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> Response:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from warpware.accounts import repository
 from warpware.accounts.domain import Principal
 from warpware.accounts.ratelimit import RateLimiter
 from warpware.accounts.service import authenticate
 from warpware.db import Database
 from warpware.errors import Forbidden, TooManyRequests
 from warpware.kit.clock import utcnow
-from warpware.accounts import repository
 
 
 def _authorize(request: Request, scope: str, *, bucket: str = "all", limit: int | None = None) -> Principal:
@@ -28,7 +28,8 @@ def _authorize(request: Request, scope: str, *, bucket: str = "all", limit: int 
     request.state.rate_limit = state
     if not state.allowed:
         raise TooManyRequests(
-            f"Rate limit exceeded: {limit} requests per minute for this API key; retry in {state.reset_seconds} s",
+            f"Rate limit exceeded: {limit} requests per minute for this API key; "
+            f"retry in {state.reset_seconds} s",
             headers={"Retry-After": str(state.reset_seconds)},
         )
     if scope not in principal.scopes:

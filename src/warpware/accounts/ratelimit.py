@@ -7,13 +7,13 @@ when the server is a single process; otherwise the count lives in Redis or in th
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import text
 
 from warpware.db import Database
+from warpware.kit.clock import utcnow
 
 WINDOW_SECONDS = 60
 
@@ -45,7 +45,9 @@ def _window(now: float) -> tuple[int, int]:
 
 
 def _state(count: int, limit: int, reset: int) -> RateLimitState:
-    return RateLimitState(limit=limit, remaining=max(0, limit - count), reset_seconds=reset, allowed=count <= limit)
+    return RateLimitState(
+        limit=limit, remaining=max(0, limit - count), reset_seconds=reset, allowed=count <= limit
+    )
 
 
 class MemoryRateLimiter:
@@ -56,7 +58,7 @@ class MemoryRateLimiter:
         self._lock = threading.Lock()
 
     def hit(self, bucket: str, limit: int) -> RateLimitState:
-        start, reset = _window(time.time())
+        start, reset = _window(utcnow().timestamp())
         with self._lock:
             if len(self._counts) > 100_000:
                 self._counts = {k: v for k, v in self._counts.items() if k[1] == start}
@@ -72,7 +74,7 @@ class RedisRateLimiter:
         self._redis = redis.Redis.from_url(url)
 
     def hit(self, bucket: str, limit: int) -> RateLimitState:
-        start, reset = _window(time.time())
+        start, reset = _window(utcnow().timestamp())
         key = f"warpware:ratelimit:{bucket}:{start}"
         pipe = self._redis.pipeline()
         pipe.incr(key)
@@ -95,18 +97,21 @@ class DatabaseRateLimiter:
         self._last_cleanup = 0
 
     def hit(self, bucket: str, limit: int) -> RateLimitState:
-        start, reset = _window(time.time())
+        start, reset = _window(utcnow().timestamp())
         with self._database.writing() as session:
             count = int(session.execute(self._UPSERT, {"bucket": bucket, "start": start}).scalar_one())
             if start != self._last_cleanup:
                 self._last_cleanup = start
-                session.execute(text("DELETE FROM rate_limit_windows WHERE window_start < :old"),
-                                {"old": start - WINDOW_SECONDS})
+                session.execute(
+                    text("DELETE FROM rate_limit_windows WHERE window_start < :old"),
+                    {"old": start - WINDOW_SECONDS},
+                )
         return _state(count, limit, reset)
 
 
-def make_rate_limiter(backend: str, *, database: Database, redis_url: str | None,
-                      server_processes: int) -> RateLimiter:
+def make_rate_limiter(
+    backend: str, *, database: Database, redis_url: str | None, server_processes: int
+) -> RateLimiter:
     if backend == "auto":
         backend = "redis" if redis_url else ("memory" if server_processes <= 1 else "database")
     if backend == "redis":

@@ -27,7 +27,9 @@ def sub_client_by_id(session: Session, account_id: uuid.UUID, sub_client_id: uui
     ).one_or_none()
 
 
-def integration_with_tenant(session: Session, key_hash: str) -> tuple[Integration, Account, SubClient | None] | None:
+def integration_with_tenant(
+    session: Session, key_hash: str
+) -> tuple[Integration, Account, SubClient | None] | None:
     row = session.execute(
         select(Integration, Account, SubClient)
         .join(Account, Account.id == Integration.account_id)
@@ -37,7 +39,9 @@ def integration_with_tenant(session: Session, key_hash: str) -> tuple[Integratio
     return None if row is None else (row[0], row[1], row[2])
 
 
-def integrations_for(session: Session, account_id: uuid.UUID | None = None) -> list[tuple[Integration, Account, SubClient | None]]:
+def integrations_for(
+    session: Session, account_id: uuid.UUID | None = None
+) -> list[tuple[Integration, Account, SubClient | None]]:
     query = (
         select(Integration, Account, SubClient)
         .join(Account, Account.id == Integration.account_id)
@@ -49,7 +53,9 @@ def integrations_for(session: Session, account_id: uuid.UUID | None = None) -> l
     return [(r[0], r[1], r[2]) for r in session.execute(query)]
 
 
-def integration_by_id(session: Session, integration_id: uuid.UUID, account_id: uuid.UUID | None = None) -> Integration | None:
+def integration_by_id(
+    session: Session, integration_id: uuid.UUID, account_id: uuid.UUID | None = None
+) -> Integration | None:
     query = select(Integration).where(Integration.id == integration_id)
     if account_id is not None:
         query = query.where(Integration.account_id == account_id)

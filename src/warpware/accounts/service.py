@@ -35,7 +35,9 @@ def _check_slug(kind: str, slug: str) -> None:
         raise Unprocessable(f"{kind} must be lowercase letters, digits and dashes (got {slug!r})")
 
 
-def ensure_account(session: Session, slug: str, *, name: str | None = None, home_country: str = "US") -> Account:
+def ensure_account(
+    session: Session, slug: str, *, name: str | None = None, home_country: str = "US"
+) -> Account:
     _check_slug("account", slug)
     account = repository.account_by_slug(session, slug)
     if account is None:
@@ -55,8 +57,15 @@ def ensure_sub_client(session: Session, account: Account, slug: str, *, name: st
     return sub_client
 
 
-def create_api_key(session: Session, *, account_slug: str, sub_client_slug: str | None, name: str,
-                   scopes: str, expires_at: dt.datetime | None = None) -> CreatedKey:
+def create_api_key(
+    session: Session,
+    *,
+    account_slug: str,
+    sub_client_slug: str | None,
+    name: str,
+    scopes: str,
+    expires_at: dt.datetime | None = None,
+) -> CreatedKey:
     """Create the account and sub-client if new, and a key for a new integration. The key is shown once."""
     try:
         scope_set = parse_scopes(scopes)
@@ -81,7 +90,9 @@ def create_api_key(session: Session, *, account_slug: str, sub_client_slug: str 
     return CreatedKey(integration, account, sub_client, key)
 
 
-def revoke_api_key(session: Session, integration_id: uuid.UUID, *, account_id: uuid.UUID | None = None) -> Integration:
+def revoke_api_key(
+    session: Session, integration_id: uuid.UUID, *, account_id: uuid.UUID | None = None
+) -> Integration:
     integration = repository.integration_by_id(session, integration_id, account_id)
     if integration is None:
         raise NotFound("No such API key")

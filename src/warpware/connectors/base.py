@@ -129,8 +129,9 @@ class ConnectorError(Exception):
 
     category: ErrorCategory = "server"
 
-    def __init__(self, message: str, *, category: ErrorCategory | None = None,
-                 status_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, category: ErrorCategory | None = None, status_code: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         if category is not None:
@@ -141,8 +142,14 @@ class ConnectorError(Exception):
 class RetryableConnectorError(ConnectorError):
     """Worth trying again later (timeouts, 429, 5xx). `retry_after` in seconds, when the remote said."""
 
-    def __init__(self, message: str, *, category: ErrorCategory = "server", status_code: int | None = None,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        category: ErrorCategory = "server",
+        status_code: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message, category=category, status_code=status_code)
         self.retry_after = retry_after
 

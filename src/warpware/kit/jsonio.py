@@ -47,6 +47,11 @@ def json_response(content: Any, *, status_code: int = 200, headers: dict[str, st
     return ORJSONResponse(content, status_code=status_code, headers=headers)
 
 
-def envelope(data: Any, meta: dict[str, Any] | None = None, *, status_code: int = 200,
-             headers: dict[str, str] | None = None) -> Response:
+def envelope(
+    data: Any,
+    meta: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
     return json_response({"data": data, "meta": meta or {}}, status_code=status_code, headers=headers)

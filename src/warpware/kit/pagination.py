@@ -30,8 +30,12 @@ def page_request(*, page: int | None, per_page: int | None, after: str | None) -
         raise BadRequest(f"per_page must be between 1 and {MAX_PER_PAGE} (got {size})")
     if after is not None:
         if page is not None:
-            raise BadRequest("page and after cannot be combined: use after= for cursor mode or page= for pages")
-        return PageRequest(page=1, per_page=size, cursor_mode=True, after=decode_cursor(after) if after else None)
+            raise BadRequest(
+                "page and after cannot be combined: use after= for cursor mode or page= for pages"
+            )
+        return PageRequest(
+            page=1, per_page=size, cursor_mode=True, after=decode_cursor(after) if after else None
+        )
     number = 1 if page is None else page
     if number < 1:
         raise BadRequest(f"page must be 1 or more (got {number})")
@@ -56,13 +60,23 @@ def decode_cursor(cursor: str) -> int:
 
 
 def page_meta(page: PageRequest, total: int, **extra: Any) -> dict[str, Any]:
-    return {"page": page.page, "per_page": page.per_page, "total": total,
-            "total_pages": math.ceil(total / page.per_page) if total else 0, **extra}
+    return {
+        "page": page.page,
+        "per_page": page.per_page,
+        "total": total,
+        "total_pages": math.ceil(total / page.per_page) if total else 0,
+        **extra,
+    }
 
 
 def cursor_meta(page: PageRequest, next_seq: int | None, **extra: Any) -> dict[str, Any]:
-    return {"per_page": page.per_page, "next_cursor": encode_cursor(next_seq) if next_seq is not None else None,
-            "has_more": next_seq is not None, **extra, "cursor_mode": True}
+    return {
+        "per_page": page.per_page,
+        "next_cursor": encode_cursor(next_seq) if next_seq is not None else None,
+        "has_more": next_seq is not None,
+        **extra,
+        "cursor_mode": True,
+    }
 
 
 def parse_timestamp(name: str, value: str | None, *, end_of_day: bool = False) -> dt.datetime | None:
@@ -75,8 +89,12 @@ def parse_timestamp(name: str, value: str | None, *, end_of_day: bool = False) -
             day = dt.date.fromisoformat(text)
             moment = dt.datetime.combine(day, dt.time.max if end_of_day else dt.time.min)
             return moment.replace(tzinfo=dt.UTC)
-        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "+", 1) if "T" in text else text)
+        parsed = dt.datetime.fromisoformat(
+            text.replace("Z", "+00:00").replace(" ", "+", 1) if "T" in text else text
+        )
     except ValueError:
-        raise BadRequest(f"{name} must be an ISO 8601 date or date-time, e.g. 2026-02-27 or "
-                         f"2026-02-27T10:00:00Z (got {value!r})") from None
+        raise BadRequest(
+            f"{name} must be an ISO 8601 date or date-time, e.g. 2026-02-27 or "
+            f"2026-02-27T10:00:00Z (got {value!r})"
+        ) from None
     return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)

@@ -78,8 +78,12 @@ class StatusChanged:
         return f"Status changed: {self.old_status} to {self.new_status}"
 
 
-def transition(current: OrderStatus, target: OrderStatus, *,
-               table: dict[OrderStatus, frozenset[OrderStatus]] = TRANSITIONS) -> StatusChanged:
+def transition(
+    current: OrderStatus,
+    target: OrderStatus,
+    *,
+    table: dict[OrderStatus, frozenset[OrderStatus]] = TRANSITIONS,
+) -> StatusChanged:
     """Check a move against a transition table; return the event to record or raise IllegalTransition."""
     if target not in table[current]:
         raise IllegalTransition(current, target)

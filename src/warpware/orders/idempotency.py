@@ -36,12 +36,21 @@ def _hash(body: dict[str, Any]) -> str:
 def _replay(record: IdempotencyRecord, request_hash: str) -> Response:
     if record.request_hash != request_hash:
         raise Unprocessable("X-Idempotency-Key was already used with a different request body")
-    return Response(record.response_body, status_code=record.status_code, media_type="application/json",
-                    headers={"X-Idempotent-Replayed": "true"})
+    return Response(
+        record.response_body,
+        status_code=record.status_code,
+        media_type="application/json",
+        headers={"X-Idempotent-Replayed": "true"},
+    )
 
 
-def run_once(database: Database, principal: Principal, key: str | None, body: dict[str, Any],
-             operation: Callable[[Session], tuple[int, dict[str, Any]]]) -> Response:
+def run_once(
+    database: Database,
+    principal: Principal,
+    key: str | None,
+    body: dict[str, Any],
+    operation: Callable[[Session], tuple[int, dict[str, Any]]],
+) -> Response:
     """Run `operation` in a write transaction, at most once per (account, key) within 24 hours."""
     if key is None:
         with database.writing() as session:
@@ -57,8 +66,14 @@ def run_once(database: Database, principal: Principal, key: str | None, body: di
                 return _replay(record, request_hash)
             if record is not None:
                 repository.delete_idempotency_record(session, record)
-            record = IdempotencyRecord(account_id=principal.account_id, key=key, request_hash=request_hash,
-                                       status_code=0, response_body="", created_at=utcnow())
+            record = IdempotencyRecord(
+                account_id=principal.account_id,
+                key=key,
+                request_hash=request_hash,
+                status_code=0,
+                response_body="",
+                created_at=utcnow(),
+            )
             session.add(record)
             session.flush()
             status, payload = operation(session)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from warpware.db import Base, BigIntPK, JSONType, Money
+from warpware.db import Base, BigIntPK, JSONType
 from warpware.kit.clock import utcnow
 from warpware.kit.ids import new_id
 
@@ -85,7 +85,10 @@ class Order(Base):
 
 class OrderLine(Base):
     __tablename__ = "order_lines"
-    __table_args__ = (Index("ix_order_lines_order", "order_id", "position"), Index("ix_order_lines_sku", "account_id", "sku"))
+    __table_args__ = (
+        Index("ix_order_lines_order", "order_id", "position"),
+        Index("ix_order_lines_sku", "account_id", "sku"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"))

@@ -15,7 +15,7 @@ from warpware.orders.models import IdempotencyRecord, Order, OrderEvent, OrderLi
 from warpware.orders.schemas import OrderFilters
 
 
-def scoped(query: Select[Any], principal: Principal) -> Select[Any]:
+def scoped(query: Any, principal: Principal) -> Any:
     """Tenant isolation: the account, and the sub-client when the key is bound to one."""
     query = query.where(Order.account_id == principal.account_id)
     if principal.sub_client_id is not None:
@@ -23,15 +23,18 @@ def scoped(query: Select[Any], principal: Principal) -> Select[Any]:
     return query
 
 
-def get_order(session: Session, principal: Principal, order_id: uuid.UUID, *, for_update: bool = False) -> Order | None:
+def get_order(
+    session: Session, principal: Principal, order_id: uuid.UUID, *, for_update: bool = False
+) -> Order | None:
     query = scoped(select(Order), principal).where(Order.id == order_id)
     if for_update:
         query = query.with_for_update()
     return session.scalars(query).one_or_none()
 
 
-def get_order_by_external(session: Session, principal: Principal, external_id: str, *,
-                          for_update: bool = False) -> Order | None:
+def get_order_by_external(
+    session: Session, principal: Principal, external_id: str, *, for_update: bool = False
+) -> Order | None:
     # Newest first: after a duplicate flag was cleared, the re-ingested order is the one meant.
     query = scoped(select(Order), principal).where(Order.external_id == external_id)
     query = query.order_by(Order.seq.desc()).limit(1)
@@ -58,12 +61,19 @@ def find_by_dedup_keys(session: Session, account_id: uuid.UUID, keys: Sequence[s
 def find_by_channel_keys(session: Session, account_id: uuid.UUID, keys: Sequence[str]) -> dict[str, Order]:
     if not keys:
         return {}
-    rows = session.scalars(select(Order).where(Order.account_id == account_id, Order.channel_dedup_key.in_(keys)))
+    rows = session.scalars(
+        select(Order).where(Order.account_id == account_id, Order.channel_dedup_key.in_(keys))
+    )
     return {o.channel_dedup_key: o for o in rows if o.channel_dedup_key is not None}
 
 
-def insert_orders(session: Session, orders: list[dict[str, Any]], lines: list[dict[str, Any]],
-                  tags: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+def insert_orders(
+    session: Session,
+    orders: list[dict[str, Any]],
+    lines: list[dict[str, Any]],
+    tags: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+) -> None:
     """Core executemany inserts: one round trip per table however many orders come in."""
     session.execute(insert(Order), orders)
     if lines:
@@ -89,10 +99,14 @@ def lines_for(session: Session, order_ids: Iterable[uuid.UUID]) -> dict[uuid.UUI
 def replace_tags(session: Session, order: Order, tags: list[str]) -> None:
     session.execute(delete(OrderTag).where(OrderTag.order_id == order.id))
     if tags:
-        session.execute(insert(OrderTag), [{"order_id": order.id, "tag": t, "account_id": order.account_id} for t in tags])
+        session.execute(
+            insert(OrderTag), [{"order_id": order.id, "tag": t, "account_id": order.account_id} for t in tags]
+        )
 
 
-def _filtered(query: Select[Any], principal: Principal, filters: OrderFilters, statuses: list[str] | None) -> Select[Any]:
+def _filtered(
+    query: Select[Any], principal: Principal, filters: OrderFilters, statuses: list[str] | None
+) -> Select[Any]:
     query = scoped(query, principal).where(Order.archived_at.is_(None))
     if statuses:
         query = query.where(Order.status.in_(statuses))
@@ -102,8 +116,11 @@ def _filtered(query: Select[Any], principal: Principal, filters: OrderFilters, s
         query = query.where(Order.tracking_number == filters.tracking_number)
     if filters.tag:
         query = query.where(
-            exists().where(OrderTag.order_id == Order.id, OrderTag.tag == filters.tag,
-                           OrderTag.account_id == principal.account_id)
+            exists().where(
+                OrderTag.order_id == Order.id,
+                OrderTag.tag == filters.tag,
+                OrderTag.account_id == principal.account_id,
+            )
         )
     if filters.date_from:
         query = query.where(Order.created_at >= filters.date_from)
@@ -114,16 +131,34 @@ def _filtered(query: Select[Any], principal: Principal, filters: OrderFilters, s
     return query
 
 
-def list_page(session: Session, principal: Principal, filters: OrderFilters, statuses: list[str] | None,
-              *, page: int, per_page: int) -> tuple[list[Order], int]:
+def list_page(
+    session: Session,
+    principal: Principal,
+    filters: OrderFilters,
+    statuses: list[str] | None,
+    *,
+    page: int,
+    per_page: int,
+) -> tuple[list[Order], int]:
     base = _filtered(select(Order), principal, filters, statuses)
-    total = session.scalar(_filtered(select(func.count()).select_from(Order), principal, filters, statuses)) or 0
-    orders = list(session.scalars(base.order_by(Order.seq.desc()).offset((page - 1) * per_page).limit(per_page)))
+    total = (
+        session.scalar(_filtered(select(func.count()).select_from(Order), principal, filters, statuses)) or 0
+    )
+    orders = list(
+        session.scalars(base.order_by(Order.seq.desc()).offset((page - 1) * per_page).limit(per_page))
+    )
     return orders, int(total)
 
 
-def list_after(session: Session, principal: Principal, filters: OrderFilters, statuses: list[str] | None,
-               *, before_seq: int | None, limit: int) -> list[Order]:
+def list_after(
+    session: Session,
+    principal: Principal,
+    filters: OrderFilters,
+    statuses: list[str] | None,
+    *,
+    before_seq: int | None,
+    limit: int,
+) -> list[Order]:
     """Keyset page: orders strictly older than `before_seq` (newest first); None starts at the newest."""
     query = _filtered(select(Order), principal, filters, statuses)
     if before_seq is not None:
@@ -131,8 +166,9 @@ def list_after(session: Session, principal: Principal, filters: OrderFilters, st
     return list(session.scalars(query.order_by(Order.seq.desc()).limit(limit)))
 
 
-def count_by_status(session: Session, principal: Principal, *, date_from: dt.datetime | None,
-                    date_to: dt.datetime | None) -> dict[str, int]:
+def count_by_status(
+    session: Session, principal: Principal, *, date_from: dt.datetime | None, date_to: dt.datetime | None
+) -> dict[str, int]:
     query = scoped(select(Order.status, func.count()).select_from(Order), principal)
     if date_from:
         query = query.where(Order.created_at >= date_from)
@@ -146,10 +182,17 @@ def add_event(session: Session, order: Order, **fields: Any) -> None:
 
 
 def events_for(session: Session, order_id: uuid.UUID, *, limit: int) -> tuple[list[OrderEvent], int]:
-    events = list(session.scalars(
-        select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id.desc()).limit(limit)
-    ))
-    total = session.scalar(select(func.count()).select_from(OrderEvent).where(OrderEvent.order_id == order_id))
+    events = list(
+        session.scalars(
+            select(OrderEvent)
+            .where(OrderEvent.order_id == order_id)
+            .order_by(OrderEvent.id.desc())
+            .limit(limit)
+        )
+    )
+    total = session.scalar(
+        select(func.count()).select_from(OrderEvent).where(OrderEvent.order_id == order_id)
+    )
     return events, int(total or 0)
 
 

@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 Text255 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None
@@ -16,8 +16,26 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SOURCE_RE = r"^[a-z0-9][a-z0-9_.-]{0,39}$"
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: Any) -> Any:
+        # PostgreSQL cannot store NUL in text or JSON; refuse it on both databases alike.
+        if _has_nul(data):
+            raise ValueError("text must not contain NUL (\\u0000) characters")
+        return data
 
 
 class LineItemIn(StrictModel):
@@ -70,7 +88,7 @@ class OrderCreate(StrictModel):
 class BulkOrderCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # Items are validated one by one so that one bad order does not fail the others.
-    orders: list[dict[str, Any]]
+    orders: list[Any]
 
 
 IMMUTABLE_FIELDS = ("shipping_address", "line_items")
@@ -100,7 +118,12 @@ class OrderFilters(BaseModel):
 
 
 def line_read(line: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {"sku": line.sku, "name": line.name, "quantity": line.quantity, "price": line.price}
+    data: dict[str, Any] = {
+        "sku": line.sku,
+        "name": line.name,
+        "quantity": line.quantity,
+        "price": line.price,
+    }
     if line.uom is not None:
         data["uom"] = line.uom
     return data

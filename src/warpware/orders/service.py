@@ -50,11 +50,18 @@ def normalized_from_api(payload: OrderCreate) -> NormalizedOrder:
         external_id=payload.external_id,
         source=payload.source,
         line_items=tuple(
-            LineItem(sku=li.sku, quantity=li.quantity, price=li.price, name=li.name) for li in payload.line_items
+            LineItem(sku=li.sku, quantity=li.quantity, price=li.price, name=li.name)
+            for li in payload.line_items
         ),
         shipping_address=Address(
-            name=address.name, address1=address.address1, address2=address.address2 or None, city=address.city,
-            state=address.state, zip=address.zip, country=address.country, phone=address.phone or None,
+            name=address.name,
+            address1=address.address1,
+            address2=address.address2 or None,
+            city=address.city,
+            state=address.state,
+            zip=address.zip,
+            country=address.country,
+            phone=address.phone or None,
         ),
         customer_email=payload.customer_email,
         customer_name=payload.customer_name,
@@ -71,9 +78,16 @@ def dedup_key(principal: Principal, external_id: str) -> str:
 
 def _address_dict(address: Address) -> dict[str, Any]:
     data = {
-        "name": address.name, "address1": address.address1, "address2": address.address2,
-        "city": address.city, "state": address.state, "zip": address.zip, "country": address.country,
-        "phone": address.phone, "company": address.company, "email": address.email,
+        "name": address.name,
+        "address1": address.address1,
+        "address2": address.address2,
+        "city": address.city,
+        "state": address.state,
+        "zip": address.zip,
+        "country": address.country,
+        "phone": address.phone,
+        "company": address.company,
+        "email": address.email,
     }
     return {k: v for k, v in data.items() if v is not None or k in ("address2", "phone")}
 
@@ -90,35 +104,80 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _rows_for(principal: Principal, order: NormalizedOrder, now: dt.datetime, *, actor: str,
-              channel_connection_id: uuid.UUID | None) -> tuple[dict[str, Any], list[dict[str, Any]],
-                                                                list[dict[str, Any]], dict[str, Any]]:
+def _rows_for(
+    principal: Principal,
+    order: NormalizedOrder,
+    now: dt.datetime,
+    *,
+    actor: str,
+    channel_connection_id: uuid.UUID | None,
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
     order_id = new_id()
     total = sum(((li.price or Decimal(0)) * li.quantity for li in order.line_items), Decimal(0))
-    channel_key = f"{channel_connection_id or order.source}|{order.channel_order_id}" if order.channel_order_id else None
+    channel_key = (
+        f"{channel_connection_id or order.source}|{order.channel_order_id}"
+        if order.channel_order_id
+        else None
+    )
     row = {
-        "id": order_id, "account_id": principal.account_id, "sub_client_id": principal.sub_client_id,
-        "client_ref": principal.client_id, "external_id": order.external_id, "source": order.source, "status": OrderStatus.PENDING.value,
-        "dedup_key": dedup_key(principal, order.external_id), "channel_dedup_key": channel_key,
-        "channel_order_id": order.channel_order_id, "channel_connection_id": channel_connection_id,
-        "api_connection_id": principal.integration_id, "customer_email": order.customer_email,
-        "customer_name": order.customer_name, "shipping_address": _address_dict(order.shipping_address),
-        "order_total": total, "line_count": len(order.line_items), "note": order.note, "tags": list(order.tags),
-        "meta": dict(order.metadata), "service_level": order.service_level, "carrier": order.carrier,
-        "retry_count": 0, "created_at": now, "updated_at": now,
+        "id": order_id,
+        "account_id": principal.account_id,
+        "sub_client_id": principal.sub_client_id,
+        "client_ref": principal.client_id,
+        "external_id": order.external_id,
+        "source": order.source,
+        "status": OrderStatus.PENDING.value,
+        "dedup_key": dedup_key(principal, order.external_id),
+        "channel_dedup_key": channel_key,
+        "channel_order_id": order.channel_order_id,
+        "channel_connection_id": channel_connection_id,
+        "api_connection_id": principal.integration_id,
+        "customer_email": order.customer_email,
+        "customer_name": order.customer_name,
+        "shipping_address": _address_dict(order.shipping_address),
+        "order_total": total,
+        "line_count": len(order.line_items),
+        "note": order.note,
+        "tags": list(order.tags),
+        "meta": dict(order.metadata),
+        "service_level": order.service_level,
+        "carrier": order.carrier,
+        "retry_count": 0,
+        "created_at": now,
+        "updated_at": now,
     }
     lines = [
-        {"order_id": order_id, "account_id": principal.account_id, "position": i, "sku": li.sku, "name": li.name,
-         "quantity": li.quantity, "price": li.price, "uom": li.uom, "channel_line_id": li.channel_line_id}
+        {
+            "order_id": order_id,
+            "account_id": principal.account_id,
+            "position": i,
+            "sku": li.sku,
+            "name": li.name,
+            "quantity": li.quantity,
+            "price": li.price,
+            "uom": li.uom,
+            "channel_line_id": li.channel_line_id,
+        }
         for i, li in enumerate(order.line_items)
     ]
-    tags = [{"order_id": order_id, "tag": t, "account_id": principal.account_id} for t in dict.fromkeys(order.tags)]
+    tags = [
+        {"order_id": order_id, "tag": t, "account_id": principal.account_id}
+        for t in dict.fromkeys(order.tags)
+    ]
     event = {
-        "order_id": order_id, "account_id": principal.account_id, "source": "lifecycle", "type": "received",
-        "component": INGESTION, "message": f"Order received from {order.source}", "actor": actor,
-        "details": {"source": order.source, "channel_connection_id": _json_safe(channel_connection_id),
-                    "api_connection_id": _json_safe(principal.integration_id),
-                    "payload": _json_safe(_payload_dict(order))},
+        "order_id": order_id,
+        "account_id": principal.account_id,
+        "source": "lifecycle",
+        "type": "received",
+        "component": INGESTION,
+        "message": f"Order received from {order.source}",
+        "actor": actor,
+        "details": {
+            "source": order.source,
+            "channel_connection_id": _json_safe(channel_connection_id),
+            "api_connection_id": _json_safe(principal.integration_id),
+            "payload": _json_safe(_payload_dict(order)),
+        },
         "occurred_at": now,
     }
     return row, lines, tags, event
@@ -126,33 +185,55 @@ def _rows_for(principal: Principal, order: NormalizedOrder, now: dt.datetime, *,
 
 def _payload_dict(order: NormalizedOrder) -> dict[str, Any]:
     return {
-        "external_id": order.external_id, "source": order.source,
-        "line_items": [{"sku": li.sku, "name": li.name, "quantity": li.quantity, "price": li.price}
-                       for li in order.line_items],
-        "shipping_address": _address_dict(order.shipping_address), "customer_email": order.customer_email,
-        "customer_name": order.customer_name, "note": order.note, "tags": list(order.tags),
-        "metadata": order.metadata, "channel_order_id": order.channel_order_id,
+        "external_id": order.external_id,
+        "source": order.source,
+        "line_items": [
+            {"sku": li.sku, "name": li.name, "quantity": li.quantity, "price": li.price}
+            for li in order.line_items
+        ],
+        "shipping_address": _address_dict(order.shipping_address),
+        "customer_email": order.customer_email,
+        "customer_name": order.customer_name,
+        "note": order.note,
+        "tags": list(order.tags),
+        "metadata": order.metadata,
+        "channel_order_id": order.channel_order_id,
     }
 
 
-def ingest(session: Session, principal: Principal, orders: Sequence[NormalizedOrder], *, actor: str,
-           channel_connection_id: uuid.UUID | None = None) -> list[IngestResult]:
+def ingest(
+    session: Session,
+    principal: Principal,
+    orders: Sequence[NormalizedOrder],
+    *,
+    actor: str,
+    channel_connection_id: uuid.UUID | None = None,
+) -> list[IngestResult]:
     """Store new orders as pending, each with its `received` event, refusing duplicates.
 
     Every channel comes through here. Duplicates (same external_id for the client, or the same
     channel order id) are refused and noted on the original's timeline.
     """
     now = utcnow()
-    existing = repository.find_by_dedup_keys(session, principal.account_id,
-                                             [dedup_key(principal, o.external_id) for o in orders])
-    channel_keys = [f"{channel_connection_id or o.source}|{o.channel_order_id}" for o in orders if o.channel_order_id]
+    existing = repository.find_by_dedup_keys(
+        session, principal.account_id, [dedup_key(principal, o.external_id) for o in orders]
+    )
+    channel_keys = [
+        f"{channel_connection_id or o.source}|{o.channel_order_id}" for o in orders if o.channel_order_id
+    ]
     existing_channel = repository.find_by_channel_keys(session, principal.account_id, channel_keys)
     results: list[IngestResult | None] = []
-    pending: list[tuple[int, tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]]] = []
+    pending: list[
+        tuple[int, tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]]
+    ] = []
     seen: set[str] = set()
     for index, order in enumerate(orders):
         key = dedup_key(principal, order.external_id)
-        channel_key = f"{channel_connection_id or order.source}|{order.channel_order_id}" if order.channel_order_id else None
+        channel_key = (
+            f"{channel_connection_id or order.source}|{order.channel_order_id}"
+            if order.channel_order_id
+            else None
+        )
         original = existing.get(key) or (existing_channel.get(channel_key) if channel_key else None)
         if original is not None or key in seen or (channel_key and channel_key in seen):
             results.append(IngestResult(order.external_id, duplicate_of=original))
@@ -161,7 +242,12 @@ def ingest(session: Session, principal: Principal, orders: Sequence[NormalizedOr
         if channel_key:
             seen.add(channel_key)
         results.append(None)
-        pending.append((index, _rows_for(principal, order, now, actor=actor, channel_connection_id=channel_connection_id)))
+        pending.append(
+            (
+                index,
+                _rows_for(principal, order, now, actor=actor, channel_connection_id=channel_connection_id),
+            )
+        )
 
     created_ids = _insert_all(session, [p[1] for p in pending])
     for (index, rows), ok in zip(pending, created_ids, strict=True):
@@ -169,30 +255,45 @@ def ingest(session: Session, principal: Principal, orders: Sequence[NormalizedOr
             results[index] = IngestResult(orders[index].external_id, order=_order_from_row(rows[0]))
         else:
             # Lost a race with a concurrent insert of the same order: it is a duplicate after all.
-            original = repository.find_by_dedup_keys(session, principal.account_id, [rows[0]["dedup_key"]])
-            results[index] = IngestResult(orders[index].external_id,
-                                          duplicate_of=original.get(rows[0]["dedup_key"]))
+            found = repository.find_by_dedup_keys(session, principal.account_id, [rows[0]["dedup_key"]])
+            results[index] = IngestResult(
+                orders[index].external_id, duplicate_of=found.get(rows[0]["dedup_key"])
+            )
     final = [r for r in results if r is not None]
     for result in final:
         if result.duplicate_of is not None:
             repository.add_event(
-                session, result.duplicate_of, source="lifecycle", type="duplicate_rejected", component=INGESTION,
-                message=f"Duplicate of this order rejected (external_id {result.external_id})", actor=actor,
-                details={"external_id": result.external_id}, occurred_at=now)
+                session,
+                result.duplicate_of,
+                source="lifecycle",
+                type="duplicate_rejected",
+                component=INGESTION,
+                message=f"Duplicate of this order rejected (external_id {result.external_id})",
+                actor=actor,
+                details={"external_id": result.external_id},
+                occurred_at=now,
+            )
     created = sum(1 for r in final if r.created)
     if created and principal.integration_id is not None:
         accounts_repository.add_orders_pushed(session, principal.integration_id, created)
     return final
 
 
-def _insert_all(session: Session, batches: list[tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]],
-                                                       dict[str, Any]]]) -> list[bool]:
+def _insert_all(
+    session: Session,
+    batches: list[tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]],
+) -> list[bool]:
     if not batches:
         return []
     try:
         with session.begin_nested():
-            repository.insert_orders(session, [b[0] for b in batches], [ln for b in batches for ln in b[1]],
-                                     [t for b in batches for t in b[2]], [b[3] for b in batches])
+            repository.insert_orders(
+                session,
+                [b[0] for b in batches],
+                [ln for b in batches for ln in b[1]],
+                [t for b in batches for t in b[2]],
+                [b[3] for b in batches],
+            )
         return [True] * len(batches)
     except IntegrityError:
         pass
@@ -228,7 +329,9 @@ def get_order_by_external(session: Session, principal: Principal, external_id: s
     return order
 
 
-def get_order_by_any_id(session: Session, principal: Principal, identifier: str, *, for_update: bool = False) -> Order:
+def get_order_by_any_id(
+    session: Session, principal: Principal, identifier: str, *, for_update: bool = False
+) -> Order:
     """UUID or external_id, as the timeline and labels endpoints accept."""
     parsed = parse_uuid(identifier)
     order = repository.get_order(session, principal, parsed, for_update=for_update) if parsed else None
@@ -239,16 +342,41 @@ def get_order_by_any_id(session: Session, principal: Principal, identifier: str,
     return order
 
 
-def record_event(session: Session, order: Order, *, type: str, message: str, source: str = "audit",
-                 component: str = API_COMPONENT, details: dict[str, Any] | None = None, actor: str | None = None,
-                 now: dt.datetime | None = None) -> None:
-    repository.add_event(session, order, source=source, type=type, component=component, message=message,
-                         details=_json_safe(details or {}), actor=actor, occurred_at=now or utcnow())
+def record_event(
+    session: Session,
+    order: Order,
+    *,
+    type: str,
+    message: str,
+    source: str = "audit",
+    component: str = API_COMPONENT,
+    details: dict[str, Any] | None = None,
+    actor: str | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    repository.add_event(
+        session,
+        order,
+        source=source,
+        type=type,
+        component=component,
+        message=message,
+        details=_json_safe(details or {}),
+        actor=actor,
+        occurred_at=now or utcnow(),
+    )
 
 
-def change_status(session: Session, order: Order, target: OrderStatus, *, actor: str | None,
-                  component: str = API_COMPONENT, table: dict[OrderStatus, frozenset[OrderStatus]] | None = None,
-                  reason: str | None = None) -> None:
+def change_status(
+    session: Session,
+    order: Order,
+    target: OrderStatus,
+    *,
+    actor: str | None,
+    component: str = API_COMPONENT,
+    table: dict[OrderStatus, frozenset[OrderStatus]] | None = None,
+    reason: str | None = None,
+) -> None:
     """Move an order through the state machine and record the change on its timeline."""
     try:
         event = transition(OrderStatus(order.status), target, **({"table": table} if table else {}))
@@ -260,11 +388,21 @@ def change_status(session: Session, order: Order, target: OrderStatus, *, actor:
     details: dict[str, Any] = {"old_status": event.old_status.value, "new_status": event.new_status.value}
     if reason:
         details["reason"] = reason
-    record_event(session, order, type="status_changed", message=event.message, component=component,
-                 details=details, actor=actor, now=now)
+    record_event(
+        session,
+        order,
+        type="status_changed",
+        message=event.message,
+        component=component,
+        details=details,
+        actor=actor,
+        now=now,
+    )
 
 
-def update_order(session: Session, principal: Principal, order_id: str, update: OrderUpdate, *, actor: str) -> Order:
+def update_order(
+    session: Session, principal: Principal, order_id: str, update: OrderUpdate, *, actor: str
+) -> Order:
     order = get_order(session, principal, order_id, for_update=True)
     now = utcnow()
     fields = update.model_fields_set
@@ -272,8 +410,14 @@ def update_order(session: Session, principal: Principal, order_id: str, update: 
         target = OrderStatus(update.status)
         if target is OrderStatus.CANCELLED and not can_cancel(OrderStatus(order.status)):
             raise Unprocessable(f"Cannot cancel an order that is already {order.status}")
-        change_status(session, order, target, actor=actor, table=API_TRANSITIONS,
-                      reason=update.hold_reason if target is OrderStatus.HOLD else None)
+        change_status(
+            session,
+            order,
+            target,
+            actor=actor,
+            table=API_TRANSITIONS,
+            reason=update.hold_reason if target is OrderStatus.HOLD else None,
+        )
         _apply_status_side_fields(order, target, now, hold_reason=update.hold_reason, actor=actor)
     changed: dict[str, Any] = {}
     for name in ("tracking_number", "carrier", "note"):
@@ -287,13 +431,21 @@ def update_order(session: Session, principal: Principal, order_id: str, update: 
             order.meta = merged
     if changed:
         order.updated_at = now
-        record_event(session, order, type="order_updated", message=f"Order updated: {', '.join(changed)}",
-                     details=changed, actor=actor, now=now)
+        record_event(
+            session,
+            order,
+            type="order_updated",
+            message=f"Order updated: {', '.join(changed)}",
+            details=changed,
+            actor=actor,
+            now=now,
+        )
     return order
 
 
-def _apply_status_side_fields(order: Order, target: OrderStatus, now: dt.datetime, *, hold_reason: str | None,
-                              actor: str | None) -> None:
+def _apply_status_side_fields(
+    order: Order, target: OrderStatus, now: dt.datetime, *, hold_reason: str | None, actor: str | None
+) -> None:
     if target is OrderStatus.HOLD:
         order.hold_reason = hold_reason or "Held via API"
         order.held_by = actor
@@ -308,7 +460,9 @@ def _apply_status_side_fields(order: Order, target: OrderStatus, now: dt.datetim
         order.cancelled_at = now
 
 
-def cancel_order(session: Session, principal: Principal, order_id: str, *, reason: str | None, actor: str) -> Order:
+def cancel_order(
+    session: Session, principal: Principal, order_id: str, *, reason: str | None, actor: str
+) -> Order:
     """Idempotent: cancelling a cancelled order changes nothing. Shipped or delivered orders → 422."""
     order = get_order(session, principal, order_id, for_update=True)
     status = OrderStatus(order.status)
@@ -319,8 +473,15 @@ def cancel_order(session: Session, principal: Principal, order_id: str, *, reaso
     change_status(session, order, OrderStatus.CANCELLED, actor=actor, reason=reason)
     order.cancel_reason = reason
     _apply_status_side_fields(order, OrderStatus.CANCELLED, utcnow(), hold_reason=None, actor=actor)
-    record_event(session, order, type="cancelled", source="lifecycle",
-                 message=f"Order cancelled{': ' + reason if reason else ''}", details={"reason": reason}, actor=actor)
+    record_event(
+        session,
+        order,
+        type="cancelled",
+        source="lifecycle",
+        message=f"Order cancelled{': ' + reason if reason else ''}",
+        details={"reason": reason},
+        actor=actor,
+    )
     return order
 
 

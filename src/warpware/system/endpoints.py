@@ -13,9 +13,11 @@ router = APIRouter(tags=["system"])
 
 @router.get("/version", summary="Current Partner API version and channel")
 def get_version(_principal: Principal = Depends(require_read)) -> Response:
-    return envelope({
-        "version": API_VERSION,
-        "stable": True,
-        "channel": "v1",
-        "note": "v1 is the current stable channel. Breaking changes will be announced and versioned.",
-    })
+    return envelope(
+        {
+            "version": API_VERSION,
+            "stable": True,
+            "channel": "v1",
+            "note": "v1 is the current stable channel. Breaking changes will be announced and versioned.",
+        }
+    )

@@ -1,0 +1,73 @@
+"""X12 EDI, pure: 850 purchase orders in, 997 acknowledgments and 856 ship notices out. No I/O here."""
+
+from warpware.connectors.edi.ack997 import GroupAck, SetAck, acknowledge, build_997, write_997
+from warpware.connectors.edi.asn856 import AsnPurchaseOrder, build_856, carrier_scac
+from warpware.connectors.edi.po850 import (
+    DEFAULT_ITEM_QUALIFIERS,
+    SetKey,
+    build_850,
+    check_850,
+    order_from_850,
+    parse_850,
+)
+from warpware.connectors.edi.writer import (
+    OutboundGroup,
+    OutboundSet,
+    Party,
+    render_segment,
+    reply_parties,
+    serialize,
+    write_interchange,
+    x12_decimal,
+    x12_text,
+)
+from warpware.connectors.edi.x12 import (
+    DEFAULT_SEPARATORS,
+    FunctionalGroup,
+    Interchange,
+    Segment,
+    Separators,
+    TransactionSet,
+    X12Error,
+    parse_interchanges,
+    read_interchanges,
+    read_separators,
+    tokenize,
+)
+
+__all__ = [
+    "DEFAULT_ITEM_QUALIFIERS",
+    "DEFAULT_SEPARATORS",
+    "AsnPurchaseOrder",
+    "FunctionalGroup",
+    "GroupAck",
+    "Interchange",
+    "OutboundGroup",
+    "OutboundSet",
+    "Party",
+    "Segment",
+    "Separators",
+    "SetAck",
+    "SetKey",
+    "TransactionSet",
+    "X12Error",
+    "acknowledge",
+    "build_850",
+    "build_856",
+    "build_997",
+    "carrier_scac",
+    "check_850",
+    "order_from_850",
+    "parse_850",
+    "parse_interchanges",
+    "read_interchanges",
+    "read_separators",
+    "render_segment",
+    "reply_parties",
+    "serialize",
+    "tokenize",
+    "write_997",
+    "write_interchange",
+    "x12_decimal",
+    "x12_text",
+]
