@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from alembic import context
 from typing import Any
 
+from alembic import context
 from sqlalchemy import JSON, BigInteger, Connection
 
 from warpware.db import Base
@@ -25,8 +25,13 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
 
 
 def run_with(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, render_item=render_item,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_item=render_item,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
