@@ -1,0 +1,86 @@
+"""Connection types → typed settings, typed credentials and the connector that uses them.
+
+A connection row stores plain JSON; the registry validates it with the type's pydantic models (so a
+bad setting is a 422 naming the field) and builds the connector a worker calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from warpware.connectors.base import Destination
+from warpware.connectors.extensiv import ExtensivCredentials, ExtensivDestination, ExtensivSettings
+from warpware.connectors.http_warehouse.destination import (
+    HttpWarehouseCredentials,
+    HttpWarehouseDestination,
+    HttpWarehouseSettings,
+)
+from warpware.connectors.shipstation.client import ShipStationCredentials, ShipStationSettings
+from warpware.connectors.shipstation.destination import ShipStationDestination
+
+
+class SandboxSettings(BaseModel):
+    """The bundled sandbox warehouse speaks Extensiv's REST shape; only its address is needed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(pattern=r"^https?://")
+    customer_id: int = 1
+    facility_id: int = 1
+
+
+class SandboxCredentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: str = "sandbox"
+    client_secret: SecretStr = SecretStr("sandbox")
+
+
+def _sandbox(settings: SandboxSettings, credentials: SandboxCredentials) -> Destination:
+    return ExtensivDestination(
+        ExtensivSettings(base_url=settings.base_url, customer_id=settings.customer_id,
+                         facility_id=settings.facility_id),
+        ExtensivCredentials(client_id=credentials.client_id, client_secret=credentials.client_secret),
+    )
+
+
+@dataclass(frozen=True)
+class ConnectionType:
+    name: str
+    label: str
+    settings_model: type[BaseModel]
+    credentials_model: type[BaseModel]
+    destination: Callable[[Any, Any], Destination] | None = None
+
+
+DESTINATION_TYPES: dict[str, ConnectionType] = {
+    "sandbox": ConnectionType("sandbox", "Sandbox warehouse", SandboxSettings, SandboxCredentials, _sandbox),
+    "extensiv": ConnectionType("extensiv", "Extensiv 3PL Warehouse Manager", ExtensivSettings,
+                               ExtensivCredentials, ExtensivDestination),
+    "shipstation": ConnectionType("shipstation", "ShipStation", ShipStationSettings, ShipStationCredentials,
+                                  ShipStationDestination),
+    "http": ConnectionType("http", "HTTP warehouse API", HttpWarehouseSettings, HttpWarehouseCredentials,
+                           HttpWarehouseDestination),
+}
+
+CONNECTION_TYPES: dict[str, ConnectionType] = dict(DESTINATION_TYPES)
+
+
+def connection_type(name: str) -> ConnectionType:
+    try:
+        return CONNECTION_TYPES[name]
+    except KeyError:
+        raise ValueError(f"unknown connection type {name!r}; known types: {', '.join(sorted(CONNECTION_TYPES))}") \
+            from None
+
+
+def build_destination(type_name: str, settings: dict[str, Any], credentials: dict[str, Any]) -> Destination:
+    kind = connection_type(type_name)
+    if kind.destination is None:
+        raise ValueError(f"{type_name} connections are channels, not destinations")
+    return kind.destination(kind.settings_model.model_validate(settings),
+                            kind.credentials_model.model_validate(credentials))
