@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from starlette.datastructures import MutableHeaders
@@ -14,6 +16,10 @@ from warpware.config import Settings, get_settings
 from warpware.db import Database
 from warpware.errors import install_error_handlers
 from warpware.kit.jsonio import ORJSONResponse, dumps
+from warpware.worker import start_embedded_worker
+
+# Modules whose import registers job handlers; every worker loads them.
+HANDLER_MODULES = ("warpware.pipeline.tasks",)
 
 log = logging.getLogger("warpware")
 
@@ -80,12 +86,31 @@ class PartnerHeadersMiddleware:
 def create_app(
     settings: Settings | None = None, *, database: Database | None = None, start_worker: bool | None = None
 ) -> FastAPI:
+    from warpware.automation.endpoints import router as rules_router
+    from warpware.connections.endpoints import router as connections_router
     from warpware.orders.endpoints import router as orders_router
+    from warpware.pipeline.endpoints import hooks as pipeline_hooks
+    from warpware.pipeline.endpoints import router as pipeline_router
     from warpware.system.endpoints import router as system_router
 
     settings = settings or get_settings()
     database = database or Database(settings.database_url)
+    run_worker = settings.embedded_worker if start_worker is None else start_worker
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # One in-process worker, so the embedded SQLite setup is a single command. Jobs are rows: a
+        # restart loses nothing, leases of jobs that were running expire and they run again.
+        worker = start_embedded_worker(database, concurrency=settings.worker_concurrency,
+                                       handler_modules=HANDLER_MODULES) if run_worker else None
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="WarpWare Partner API",
         version=API_VERSION,
         openapi_url="/partner/v1/openapi.json",
@@ -104,7 +129,11 @@ def create_app(
     partner = APIRouter(prefix="/partner/v1")
     partner.include_router(system_router)
     partner.include_router(orders_router)
+    partner.include_router(pipeline_router)
+    partner.include_router(connections_router)
+    partner.include_router(rules_router)
     app.include_router(partner)
+    app.include_router(pipeline_hooks)
     install_error_handlers(app)
     app.add_middleware(PartnerHeadersMiddleware)
     return app

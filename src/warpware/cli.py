@@ -10,6 +10,9 @@ from typing import Annotated
 
 import typer
 
+from sqlalchemy.orm import Session
+
+from warpware.accounts.domain import Principal
 from warpware.config import get_settings
 from warpware.db import Database
 
@@ -69,7 +72,103 @@ def serve(
     )
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def sandbox_warehouse(ctx: typer.Context) -> None:
+    """Run the sandbox warehouse (Extensiv's REST shape): --port 8100 --ship-delay SECONDS, faults (--help)."""
+    from warpware.sandbox.__main__ import main as sandbox_main
+
+    sandbox_main(list(ctx.args))
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Jobs run at once in this process")] = 8,
+    lease_seconds: Annotated[float, typer.Option(help="How long a claimed job is ours without a heartbeat")] = 30.0,
+) -> None:
+    """Run a worker process: claims due jobs until SIGTERM (any number of them, on any machine)."""
+    from warpware.app import HANDLER_MODULES
+    from warpware.worker import run_worker_process
+
+    run_worker_process(get_settings().database_url, concurrency, HANDLER_MODULES, lease_seconds=lease_seconds)
+
+
+connections_app = typer.Typer(help="Destination connections", no_args_is_help=True)
+rules_app = typer.Typer(help="Automation rules", no_args_is_help=True)
+app.add_typer(connections_app, name="connections")
+app.add_typer(rules_app, name="rules")
+
+
+def _principal(session: Session, account: str) -> Principal:
+    from warpware.accounts import repository
+
+    found = repository.account_by_slug(session, account)
+    if found is None:
+        _err(f"error: no account {account!r}")
+        raise typer.Exit(2)
+    return Principal(account_id=found.id, account_slug=found.slug, integration_id=None,
+                     scopes=frozenset({"read", "write"}), home_country=found.home_country)
+
+
+@connections_app.command("create")
+def connections_create(
+    account: Annotated[str, typer.Option(help="Account slug")],
+    name: Annotated[str, typer.Option(help="Display name")],
+    type: Annotated[str, typer.Option(help="sandbox, extensiv, shipstation or http")],
+    settings: Annotated[str, typer.Option(help="Settings as JSON")] = "{}",
+    credentials: Annotated[str, typer.Option(help="Credentials as JSON (stored encrypted)")] = "{}",
+    default: Annotated[bool, typer.Option("--default", help="Route orders here when no rule does")] = False,
+) -> None:
+    """Create a destination connection; prints its id."""
+    import json
+
+    from warpware.connections import service
+    from warpware.connections.schemas import ConnectionCreate
+    from warpware.errors import WarpWareError
+
+    try:
+        body = ConnectionCreate(name=name, type=type, settings=json.loads(settings),
+                                credentials=json.loads(credentials), is_default=default)
+        with _database().writing() as session:
+            connection = service.create(session, _principal(session, account), body)
+    except (ValueError, WarpWareError) as exc:
+        _err(f"error: {getattr(exc, 'detail', exc)}")
+        raise typer.Exit(2) from None
+    typer.echo(str(connection.id))
+
+
+@connections_app.command("list")
+def connections_list(account: Annotated[str, typer.Option(help="Account slug")]) -> None:
+    """List an account's connections (never their credentials)."""
+    from warpware.connections import repository
+
+    with _database().reading() as session:
+        rows = repository.for_account(session, _principal(session, account).account_id)
+    for c in rows:
+        typer.echo(f"{c.id}  {c.type:12} {c.name:30} {'default' if c.is_default else ''}")
+
+
+@rules_app.command("load")
+def rules_load(
+    account: Annotated[str, typer.Option(help="Account slug")],
+    path: Annotated[str, typer.Argument(help="YAML file of rules")],
+) -> None:
+    """Load rules from a YAML file: all of them, or none when any is invalid."""
+    from pathlib import Path
+
+    from warpware.automation import service
+    from warpware.errors import WarpWareError
+
+    try:
+        with _database().writing() as session:
+            created = service.import_yaml(session, _principal(session, account), Path(path).read_text())
+    except (OSError, WarpWareError) as exc:
+        _err(f"error: {getattr(exc, 'detail', exc)}")
+        raise typer.Exit(2) from None
+    _err(f"loaded {len(created)} rule(s)")
+
+
 DEMO_ACCOUNT, DEMO_SUB_CLIENT = "demo", "main"
+SANDBOX_PORT = 8100
 
 
 @app.command()
@@ -82,6 +181,12 @@ def demo(
     from warpware.accounts.service import create_api_key
     from warpware.schema import upgrade
 
+    import subprocess
+
+    from warpware.connections import repository as connections_repository
+    from warpware.connections import service as connections_service
+    from warpware.connections.schemas import ConnectionCreate
+
     database = _database()
     upgrade(database)
     with database.writing() as session:
@@ -89,13 +194,16 @@ def demo(
         existing = repository.integrations_for(session, account.id) if account else []
         created = None
         if not existing:
-            created = create_api_key(
-                session,
-                account_slug=DEMO_ACCOUNT,
-                sub_client_slug=DEMO_SUB_CLIENT,
-                name="Demo key",
-                scopes="read,write",
-            )
+            created = create_api_key(session, account_slug=DEMO_ACCOUNT, sub_client_slug=DEMO_SUB_CLIENT,
+                                     name="Demo key", scopes="read,write")
+        demo_principal = _principal(session, DEMO_ACCOUNT)
+        if not connections_repository.for_account(session, demo_principal.account_id):
+            connections_service.create(session, demo_principal, ConnectionCreate(
+                name="Sandbox warehouse", type="sandbox", is_default=True,
+                settings={"base_url": f"http://127.0.0.1:{SANDBOX_PORT}"}))
+    # The bundled sandbox warehouse, so orders flow from pending to shipped on a fresh machine.
+    sandbox = subprocess.Popen([sys.executable, "-m", "warpware.sandbox", "--port", str(SANDBOX_PORT),
+                                "--ship-delay", "15", "--log-level", "warning"])
     if created is not None:
         typer.echo("\n  Demo account: demo:main\n  API key (shown once, store it now):\n")
         typer.echo(f"    {created.key}\n")
@@ -108,8 +216,12 @@ def demo(
             "  Make another: .venv/bin/warpware keys create --account demo --sub-client main "
             "--name 'Another key' --scopes read,write\n"
         )
-    typer.echo(f"  Partner API: http://{host}:{port}/partner/v1  (OpenAPI: /partner/v1/openapi.json)\n")
-    serve(host=host, port=port, workers=1)
+    typer.echo(f"  Partner API: http://{host}:{port}/partner/v1  (OpenAPI: /partner/v1/openapi.json)")
+    typer.echo(f"  Sandbox warehouse: http://127.0.0.1:{SANDBOX_PORT} (orders ship 15 s after they arrive)\n")
+    try:
+        serve(host=host, port=port, workers=1)
+    finally:
+        sandbox.terminate()
 
 
 @keys_app.command("create")

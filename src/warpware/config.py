@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     # PostgreSQL usually run separate `warpware worker` processes instead).
     embedded_worker: bool = True
     server_processes: int = 1
+    worker_concurrency: int = 8
+    # Dispatch retries: base × 2^(attempt-1) seconds with ±20% jitter, capped; 5 automatic attempts.
+    dispatch_retry_base_seconds: float = 30.0
+    dispatch_retry_cap_seconds: float = 3600.0
+    dispatch_max_attempts: int = 5
+    tracking_poll_seconds: float = 60.0
+    stuck_after_minutes: int = 60
 
 
 @lru_cache(maxsize=1)

@@ -7,13 +7,12 @@ import importlib
 MODEL_MODULES = (
     "warpware.accounts.models",
     "warpware.orders.models",
+    "warpware.worker.models",
+    "warpware.connections.models",
+    "warpware.automation.models",
 )
 
 
 def load_all_models() -> None:
     for name in MODEL_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+        importlib.import_module(name)

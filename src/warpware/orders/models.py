@@ -68,6 +68,9 @@ class Order(Base):
     hold_reason: Mapped[str | None] = mapped_column(Text, default=None)
     hold_until: Mapped[dt.datetime | None] = mapped_column(default=None)
     held_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    # The rule whose hold this is, and the rules whose holds a person released (they never hold it again).
+    hold_rule_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    released_hold_rules: Mapped[list[str]] = mapped_column(JSONType, default=list)
     retry_count: Mapped[int] = mapped_column(default=0)
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
     error_category: Mapped[str | None] = mapped_column(String(40), default=None)

@@ -28,6 +28,7 @@ from warpware.orders.domain import (
 )
 from warpware.orders.models import Order, OrderLine
 from warpware.orders.schemas import OrderCreate, OrderUpdate
+from warpware.worker.queue import enqueue
 
 INGESTION = "OrderIngestionService"
 API_COMPONENT = "PartnerAPI"
@@ -273,7 +274,11 @@ def ingest(
                 details={"external_id": result.external_id},
                 occurred_at=now,
             )
-    created = sum(1 for r in final if r.created)
+    created_ids = [r.order.id for r in final if r.order is not None]
+    for order_id in created_ids:
+        # Transactional enqueue: the evaluation job exists exactly when the order does.
+        enqueue(session, "order.evaluate", {"order_id": str(order_id)}, ordering_key=f"order:{order_id}")
+    created = len(created_ids)
     if created and principal.integration_id is not None:
         accounts_repository.add_orders_pushed(session, principal.integration_id, created)
     return final

@@ -95,8 +95,8 @@ def parse_rules(items: Any) -> list[RuleDefinition]:
     return rules
 
 
-def load_rules_yaml(text: str) -> list[RuleDefinition]:
-    """Parse rules from YAML: a list of rules, or a mapping with a `rules` list.
+def yaml_rule_items(text: str) -> list[Any]:
+    """The raw rule mappings of a YAML rules file (a list, or a mapping with a `rules` list).
 
     YAML 1.1 turns `NO` (Norway) into false and `17:30` into 1050; this loader keeps both as text and
     only reads `true`/`false` as booleans and plain decimal numbers as numbers.
@@ -117,7 +117,14 @@ def load_rules_yaml(text: str) -> list[RuleDefinition]:
                 [FieldError(str(key), "unknown key (expected 'rules')") for key in unknown]
             )
         document = document.get("rules") or []
-    return parse_rules(document)
+    if not isinstance(document, list):
+        return document  # type: ignore[no-any-return]  # parse_rules names the problem
+    return document
+
+
+def load_rules_yaml(text: str) -> list[RuleDefinition]:
+    """Parse and validate rules from YAML (see yaml_rule_items for the accepted shapes)."""
+    return parse_rules(yaml_rule_items(text))
 
 
 def _parse_rule(data: Any, errors: ErrorCollector) -> RuleDefinition | None:

@@ -1,0 +1,1 @@
+"""Connections: named fulfillment destinations and sales channels with encrypted credentials."""

@@ -1,0 +1,124 @@
+"""Connections: create, edit, delete, test, and the destination a worker sends through."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from warpware.accounts.domain import Principal
+from warpware.connections import repository
+from warpware.connections.models import Connection, ConnectionCall
+from warpware.connections.schemas import ConnectionCreate, ConnectionUpdate
+from warpware.connectors.base import ConnectorError, Destination
+from warpware.connectors.registry import build_destination, connection_type
+from warpware.errors import NotFound, Unprocessable, validation_detail
+from warpware.kit import crypto
+from warpware.kit.clock import utcnow
+from warpware.kit.ids import parse_uuid
+
+
+def _validated(type_name: str, settings: dict[str, Any], credentials: dict[str, Any]) -> None:
+    try:
+        kind = connection_type(type_name)
+    except ValueError as exc:
+        raise Unprocessable(str(exc)) from None
+    for label, model, data in (("settings", kind.settings_model, settings),
+                               ("credentials", kind.credentials_model, credentials)):
+        try:
+            model.model_validate(data)
+        except ValidationError as exc:
+            detail, fields = validation_detail(
+                [{**e, "loc": (label, *e.get("loc", ()))} for e in exc.errors()])
+            # Never echo credential values back in an error.
+            raise Unprocessable(detail, extra={"errors": fields}) from None
+
+
+def create(session: Session, principal: Principal, body: ConnectionCreate) -> Connection:
+    _validated(body.type, body.settings, body.credentials)
+    now = utcnow()
+    connection = Connection(account_id=principal.account_id, name=body.name, type=body.type,
+                            settings=body.settings, credentials_encrypted=crypto.encrypt(json.dumps(body.credentials)),
+                            is_default=body.is_default, push_enabled=body.push_enabled, created_at=now, updated_at=now)
+    session.add(connection)
+    session.flush()
+    if body.is_default:
+        repository.clear_default(session, principal.account_id, connection.id)
+    return connection
+
+
+def get(session: Session, principal: Principal, connection_id: str) -> Connection:
+    parsed = parse_uuid(connection_id)
+    connection = repository.get(session, principal.account_id, parsed) if parsed else None
+    if connection is None:
+        raise NotFound(f"Connection {connection_id} not found")
+    return connection
+
+
+def update(session: Session, principal: Principal, connection_id: str, body: ConnectionUpdate) -> Connection:
+    connection = get(session, principal, connection_id)
+    settings = body.settings if body.settings is not None else connection.settings
+    credentials = body.credentials if body.credentials is not None else credentials_of(connection)
+    _validated(connection.type, settings, credentials)
+    if body.name is not None:
+        connection.name = body.name
+    connection.settings = settings
+    if body.credentials is not None:
+        connection.credentials_encrypted = crypto.encrypt(json.dumps(body.credentials))
+    if body.push_enabled is not None:
+        connection.push_enabled = body.push_enabled
+    if body.is_default is not None:
+        connection.is_default = body.is_default
+        if body.is_default:
+            repository.clear_default(session, principal.account_id, connection.id)
+    connection.updated_at = utcnow()
+    return connection
+
+
+def delete(session: Session, principal: Principal, connection_id: str) -> None:
+    connection = get(session, principal, connection_id)
+    connection.deleted_at = utcnow()
+    connection.is_default = False
+
+
+def credentials_of(connection: Connection) -> dict[str, Any]:
+    if not connection.credentials_encrypted:
+        return {}
+    data = json.loads(crypto.decrypt(connection.credentials_encrypted))
+    return data if isinstance(data, dict) else {}
+
+
+def destination_for(connection: Connection) -> Destination:
+    return build_destination(connection.type, connection.settings, credentials_of(connection))
+
+
+def record_call(session: Session, connection: Connection, *, operation: str, ok: bool, duration_ms: int,
+                order_id: uuid.UUID | None = None, error: ConnectorError | None = None) -> None:
+    now = utcnow()
+    repository.add_call(session, ConnectionCall(
+        account_id=connection.account_id, connection_id=connection.id, order_id=order_id, operation=operation,
+        ok=ok, error_category=error.category if error else None, error_message=error.message[:1000] if error else None,
+        duration_ms=duration_ms, occurred_at=now))
+    if ok:
+        connection.last_success_at = now
+    else:
+        connection.last_error_at = now
+        connection.last_error = error.message[:1000] if error else "failed"
+
+
+def test_connection(session: Session, principal: Principal, connection_id: str) -> dict[str, Any]:
+    """Call the remote once; the outcome is recorded in the connection's health."""
+    connection = get(session, principal, connection_id)
+    started = time.monotonic()
+    try:
+        destination_for(connection).test()
+    except ConnectorError as exc:
+        record_call(session, connection, operation="test", ok=False,
+                    duration_ms=int((time.monotonic() - started) * 1000), error=exc)
+        return {"ok": False, "error_category": exc.category, "message": exc.message}
+    record_call(session, connection, operation="test", ok=True, duration_ms=int((time.monotonic() - started) * 1000))
+    return {"ok": True, "message": "Connection works"}

@@ -1,0 +1,1 @@
+"""The order pipeline: rules → hold or route → dispatch with retries → tracking → writeback."""
