@@ -38,6 +38,8 @@ class SandboxCredentials(BaseModel):
 
     client_id: str = "sandbox"
     client_secret: SecretStr = SecretStr("sandbox")
+    # Signs tracking pushed to /hooks/connections/{id}/tracking (X-WarpWare-Signature).
+    webhook_secret: SecretStr | None = None
 
 
 def _sandbox(settings: SandboxSettings, credentials: SandboxCredentials) -> Destination:
