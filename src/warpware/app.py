@@ -87,6 +87,7 @@ def create_app(
     settings: Settings | None = None, *, database: Database | None = None, start_worker: bool | None = None
 ) -> FastAPI:
     from warpware.automation.endpoints import router as rules_router
+    from warpware.channels.endpoints import router as channels_router
     from warpware.connections.endpoints import router as connections_router
     from warpware.orders.endpoints import router as orders_router
     from warpware.pipeline.endpoints import hooks as pipeline_hooks
@@ -134,6 +135,7 @@ def create_app(
     partner.include_router(rules_router)
     app.include_router(partner)
     app.include_router(pipeline_hooks)
+    app.include_router(channels_router)
     install_error_handlers(app)
     app.add_middleware(PartnerHeadersMiddleware)
     return app

@@ -10,6 +10,7 @@ MODEL_MODULES = (
     "warpware.worker.models",
     "warpware.connections.models",
     "warpware.automation.models",
+    "warpware.channels.models",
 )
 
 

@@ -18,6 +18,8 @@ class Connection(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    # A channel created with a sub-client's key brings its orders in for that sub-client.
+    sub_client_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sub_clients.id"), default=None)
     name: Mapped[str] = mapped_column(String(200))
     type: Mapped[str] = mapped_column(String(40))
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

@@ -14,8 +14,8 @@ from warpware.accounts.domain import Principal
 from warpware.connections import repository
 from warpware.connections.models import Connection, ConnectionCall
 from warpware.connections.schemas import ConnectionCreate, ConnectionUpdate
-from warpware.connectors.base import ConnectorError, Destination
-from warpware.connectors.registry import build_destination, connection_type
+from warpware.connectors.base import ConnectorError, Destination, TrackingWriter
+from warpware.connectors.registry import DESTINATION_TYPES, build_destination, build_writer, connection_type
 from warpware.errors import NotFound, Unprocessable, validation_detail
 from warpware.kit import crypto
 from warpware.kit.clock import utcnow
@@ -41,7 +41,8 @@ def _validated(type_name: str, settings: dict[str, Any], credentials: dict[str, 
 def create(session: Session, principal: Principal, body: ConnectionCreate) -> Connection:
     _validated(body.type, body.settings, body.credentials)
     now = utcnow()
-    connection = Connection(account_id=principal.account_id, name=body.name, type=body.type,
+    connection = Connection(account_id=principal.account_id, sub_client_id=principal.sub_client_id,
+                            name=body.name, type=body.type,
                             settings=body.settings, credentials_encrypted=crypto.encrypt(json.dumps(body.credentials)),
                             is_default=body.is_default, push_enabled=body.push_enabled, created_at=now, updated_at=now)
     session.add(connection)
@@ -96,6 +97,14 @@ def destination_for(connection: Connection) -> Destination:
     return build_destination(connection.type, connection.settings, credentials_of(connection))
 
 
+def writer_for(connection: Connection) -> TrackingWriter:
+    return build_writer(connection.type, connection.settings, credentials_of(connection))
+
+
+def is_destination(connection: Connection) -> bool:
+    return connection.type in DESTINATION_TYPES
+
+
 def record_call(session: Session, connection: Connection, *, operation: str, ok: bool, duration_ms: int,
                 order_id: uuid.UUID | None = None, error: ConnectorError | None = None) -> None:
     now = utcnow()
@@ -115,7 +124,8 @@ def test_connection(session: Session, principal: Principal, connection_id: str) 
     connection = get(session, principal, connection_id)
     started = time.monotonic()
     try:
-        destination_for(connection).test()
+        remote = destination_for(connection) if is_destination(connection) else writer_for(connection)
+        remote.test()  # type: ignore[union-attr]
     except ConnectorError as exc:
         record_call(session, connection, operation="test", ok=False,
                     duration_ms=int((time.monotonic() - started) * 1000), error=exc)

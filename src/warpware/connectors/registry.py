@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from warpware.connectors.base import Destination
+from warpware.connectors.base import Destination, TrackingWriter
 from warpware.connectors.extensiv import ExtensivCredentials, ExtensivDestination, ExtensivSettings
 from warpware.connectors.http_warehouse.destination import (
     HttpWarehouseCredentials,
@@ -50,6 +50,37 @@ def _sandbox(settings: SandboxSettings, credentials: SandboxCredentials) -> Dest
     )
 
 
+class ShopifyChannelCredentials(BaseModel):
+    """Admin API token for writeback, and the webhook signing secret (the previous one during a rotation)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    access_token: SecretStr
+    webhook_secret: SecretStr
+    previous_webhook_secret: SecretStr | None = None
+
+
+class WooCommerceChannelCredentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    consumer_key: SecretStr
+    consumer_secret: SecretStr
+    webhook_secret: SecretStr
+
+
+def _shopify_writer(settings: Any, credentials: ShopifyChannelCredentials) -> TrackingWriter:
+    from warpware.connectors.shopify import ShopifyCredentials, ShopifyTrackingWriter
+
+    return ShopifyTrackingWriter(settings, ShopifyCredentials(access_token=credentials.access_token))
+
+
+def _woocommerce_writer(settings: Any, credentials: WooCommerceChannelCredentials) -> TrackingWriter:
+    from warpware.connectors.woocommerce import WooCommerceCredentials, WooCommerceTrackingWriter
+
+    return WooCommerceTrackingWriter(settings, WooCommerceCredentials(
+        consumer_key=credentials.consumer_key, consumer_secret=credentials.consumer_secret))
+
+
 @dataclass(frozen=True)
 class ConnectionType:
     name: str
@@ -57,6 +88,7 @@ class ConnectionType:
     settings_model: type[BaseModel]
     credentials_model: type[BaseModel]
     destination: Callable[[Any, Any], Destination] | None = None
+    writer: Callable[[Any, Any], TrackingWriter] | None = None
 
 
 DESTINATION_TYPES: dict[str, ConnectionType] = {
@@ -69,7 +101,20 @@ DESTINATION_TYPES: dict[str, ConnectionType] = {
                            HttpWarehouseDestination),
 }
 
-CONNECTION_TYPES: dict[str, ConnectionType] = dict(DESTINATION_TYPES)
+def _channel_types() -> dict[str, ConnectionType]:
+    from warpware.connectors.shopify import ShopifySettings
+    from warpware.connectors.woocommerce import WooCommerceSettings
+
+    return {
+        "shopify": ConnectionType("shopify", "Shopify store", ShopifySettings, ShopifyChannelCredentials,
+                                  writer=_shopify_writer),
+        "woocommerce": ConnectionType("woocommerce", "WooCommerce store", WooCommerceSettings,
+                                      WooCommerceChannelCredentials, writer=_woocommerce_writer),
+    }
+
+
+CHANNEL_TYPES: dict[str, ConnectionType] = _channel_types()
+CONNECTION_TYPES: dict[str, ConnectionType] = {**DESTINATION_TYPES, **CHANNEL_TYPES}
 
 
 def connection_type(name: str) -> ConnectionType:
@@ -78,6 +123,14 @@ def connection_type(name: str) -> ConnectionType:
     except KeyError:
         raise ValueError(f"unknown connection type {name!r}; known types: {', '.join(sorted(CONNECTION_TYPES))}") \
             from None
+
+
+def build_writer(type_name: str, settings: dict[str, Any], credentials: dict[str, Any]) -> TrackingWriter:
+    kind = connection_type(type_name)
+    if kind.writer is None:
+        raise ValueError(f"{type_name} connections take no tracking writeback")
+    return kind.writer(kind.settings_model.model_validate(settings),
+                       kind.credentials_model.model_validate(credentials))
 
 
 def build_destination(type_name: str, settings: dict[str, Any], credentials: dict[str, Any]) -> Destination:

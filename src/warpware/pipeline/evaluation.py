@@ -12,6 +12,7 @@ from warpware.accounts.models import Account, SubClient
 from warpware.automation.service import definitions_for
 from warpware.connections import repository as connections_repository
 from warpware.connections.models import Connection
+from warpware.connectors.registry import DESTINATION_TYPES
 from warpware.kit.clock import utcnow
 from warpware.orders import repository as orders_repository
 from warpware.orders import service as orders_service
@@ -89,8 +90,9 @@ def hold(session: Session, order: Order, *, reason: str, actor: str, component: 
         message=f"Order held by {actor}: {reason}" + (f" (until {until.isoformat()})" if until else ""),
         details={"reason": reason, "rule_id": rule_id, "hold_until": until.isoformat() if until else None})
     if until is not None:
+        # No ordering key: it would hold every other job of this order back until the hold ends.
         enqueue(session, "order.auto_release", {"order_id": str(order.id), "hold_until": until.isoformat()},
-                run_at=until, ordering_key=f"order:{order.id}")
+                run_at=until)
 
 
 def route(session: Session, order: Order, connection: Connection, *, assigned_by: str, actor: str,
@@ -114,7 +116,8 @@ def route(session: Session, order: Order, connection: Connection, *, assigned_by
 
 def fallback_connection(session: Session, order: Order) -> tuple[Connection, str] | None:
     """After the rules: the sub-client's default, the account's default, or the only push-enabled one."""
-    connections = [c for c in connections_repository.for_account(session, order.account_id) if c.push_enabled]
+    connections = [c for c in connections_repository.for_account(session, order.account_id)
+                   if c.push_enabled and c.type in DESTINATION_TYPES]
     if order.sub_client_id is not None:
         sub_client = session.get(SubClient, order.sub_client_id)
         if sub_client and sub_client.default_connection_id:
@@ -161,7 +164,7 @@ def evaluate_order(session: Session, order: Order) -> Outcome | None:
                  component=COMPONENT, rule_id=split.rule.id, until=split.hold_until)
     elif decision.route is not None:
         connection = connections_repository.get(session, order.account_id, _uuid(decision.route.connection_id))
-        if connection is None:
+        if connection is None or connection.type not in DESTINATION_TYPES:
             orders_service.record_event(
                 session, order, source="routing", type="route_invalid", component=COMPONENT,
                 message=f"Routing rule '{decision.route.rule.name}' names a connection that does not exist",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from warpware.accounts.domain import Principal
 from warpware.connections import repository as connections_repository
 from warpware.connections.models import Connection, ConnectionCall
+from warpware.connectors.registry import DESTINATION_TYPES
 from warpware.errors import NotFound, Unprocessable
 from warpware.kit.clock import utcnow
 from warpware.kit.ids import parse_uuid
@@ -86,6 +87,8 @@ def assign(session: Session, principal: Principal, order_id: str, connection_id:
     connection = connections_repository.get(session, principal.account_id, parsed) if parsed else None
     if connection is None:
         raise NotFound(f"Connection {connection_id} not found")
+    if connection.type not in DESTINATION_TYPES:
+        raise Unprocessable(f"{connection.name} is a {connection.type} sales channel, not a fulfillment destination")
     order.retry_count = 0
     route(session, order, connection, assigned_by="manual", actor=actor, component=COMPONENT)
     return order

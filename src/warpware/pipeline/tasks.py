@@ -19,6 +19,7 @@ from warpware.connectors.base import (
     OutboundOrder,
     PermanentConnectorError,
     RetryableConnectorError,
+    ShipmentNotice,
 )
 from warpware.kit.clock import utcnow
 from warpware.orders import repository as orders_repository
@@ -113,8 +114,8 @@ def dispatch_job(payload: dict[str, Any], ctx: JobContext) -> None:
 
 def _schedule_poll(session: Any, order: Order) -> None:
     delay = get_settings().tracking_poll_seconds
-    enqueue(session, "order.poll_tracking", {"order_id": str(order.id)},
-            run_at=utcnow() + dt.timedelta(seconds=delay), ordering_key=f"order:{order.id}")
+    # Jobs due later carry no ordering key: a key would make every job of the order queue behind them.
+    enqueue(session, "order.poll_tracking", {"order_id": str(order.id)}, run_at=utcnow() + dt.timedelta(seconds=delay))
 
 
 def _fail(session: Any, order_id: uuid.UUID, connection: Connection | None, error: ConnectorError,
@@ -142,8 +143,7 @@ def _fail(session: Any, order_id: uuid.UUID, connection: Connection | None, erro
             attempt, base=settings.dispatch_retry_base_seconds, cap=settings.dispatch_retry_cap_seconds, rng=_rng)
         next_at = utcnow() + dt.timedelta(seconds=delay)
         details["next_attempt_at"] = next_at.isoformat()
-        enqueue(session, "order.retry", {"order_id": str(order_id), "attempt": attempt}, run_at=next_at,
-                ordering_key=f"order:{order_id}")
+        enqueue(session, "order.retry", {"order_id": str(order_id), "attempt": attempt}, run_at=next_at)
         message = f"Push failed (attempt {attempt} of {settings.dispatch_max_attempts}, {error.category}): " \
                   f"{error.message}; next attempt in {delay:.0f} s"
     else:
@@ -248,6 +248,64 @@ def cancel_remote_job(payload: dict[str, Any], ctx: JobContext) -> None:
         if order is not None:
             orders_service.record_event(session, order, source="push", type="remote_cancelled", component=DISPATCH,
                                         message=f"Order cancelled at {connection.name}", details={})
+
+
+@job_handler("order.writeback")
+def writeback_job(payload: dict[str, Any], ctx: JobContext) -> None:
+    """Write tracking back to the sales channel the order came from; every attempt is on the timeline."""
+    order_id = _order_id(payload)
+    with ctx.database.reading() as session:
+        order = orders_repository.get_order_unscoped(session, order_id)
+        if order is None or order.channel_connection_id is None or not order.tracking_number:
+            return
+        channel = session.get(Connection, order.channel_connection_id)
+        lines = orders_repository.lines_for(session, [order.id])[order.id]
+        notice = ShipmentNotice(
+            order_id=str(order.id), external_id=order.external_id, channel_order_id=order.channel_order_id,
+            carrier=order.carrier, tracking_number=order.tracking_number, service_level=order.service_level,
+            shipped_at=order.shipped_at,
+            line_items=tuple(LineItem(sku=li.sku, quantity=li.quantity, channel_line_id=li.channel_line_id)
+                             for li in lines))
+    if channel is None:
+        return
+    started = time.monotonic()
+    try:
+        connections_service.writer_for(channel).write_tracking(notice)
+    except ConnectorError as exc:
+        final = not isinstance(exc, RetryableConnectorError) or ctx.attempt >= ctx.max_attempts
+        with ctx.finishing() if final else ctx.database.writing() as session:
+            _record_writeback(session, order_id, channel, ok=False, error=exc, attempt=ctx.attempt, final=final,
+                              duration_ms=int((time.monotonic() - started) * 1000))
+        if not final:
+            assert isinstance(exc, RetryableConnectorError)
+            raise RetryLater(exc.retry_after, exc.message) from exc
+        return
+    with ctx.finishing() as session:
+        _record_writeback(session, order_id, channel, ok=True, error=None, attempt=ctx.attempt, final=True,
+                          duration_ms=int((time.monotonic() - started) * 1000))
+
+
+def _record_writeback(session: Any, order_id: uuid.UUID, channel: Connection, *, ok: bool,
+                      error: ConnectorError | None, attempt: int, final: bool, duration_ms: int) -> None:
+    order = orders_repository.get_order_unscoped(session, order_id)
+    live = session.get(Connection, channel.id)
+    if order is None or live is None:
+        return
+    connections_service.record_call(session, live, operation="writeback", ok=ok, order_id=order_id,
+                                    duration_ms=duration_ms, error=error)
+    if ok:
+        orders_service.record_event(
+            session, order, source="writeback", type="writeback_success", component="WritebackWorker",
+            message=f"Tracking written back to {channel.name} ({channel.type})",
+            details={"connection_id": str(channel.id), "attempt": attempt, "tracking_number": order.tracking_number})
+        return
+    assert error is not None
+    orders_service.record_event(
+        session, order, source="writeback", type="writeback_failed", component="WritebackWorker",
+        message=f"Tracking writeback to {channel.name} failed ({error.category}): {error.message}"
+                + ("; giving up" if final else "; will retry"),
+        details={"connection_id": str(channel.id), "attempt": attempt, "error_category": error.category,
+                 "final": final})
 
 
 __all__ = ["enqueue_evaluation"]

@@ -1,0 +1,1 @@
+"""Sales channels pushing orders in: Shopify and WooCommerce webhooks (EDI, email and files follow)."""
