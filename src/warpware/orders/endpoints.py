@@ -214,6 +214,7 @@ def bulk_create(
     valid: list[tuple[int, OrderCreate]] = []
     for index, raw in enumerate(body.orders):
         external_id = raw.get("external_id") if isinstance(raw, dict) else None
+        external_id = external_id if isinstance(external_id, str) else None
         if not isinstance(raw, dict):
             items.append(
                 {"external_id": None, "status": "error", "message": "Each order must be a JSON object"}

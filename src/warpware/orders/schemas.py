@@ -16,14 +16,20 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SOURCE_RE = r"^[a-z0-9][a-z0-9_.-]{0,39}$"
 
 
-def _has_nul(value: Any) -> bool:
+INT64 = 2**63
+
+
+def _json_problem(value: Any) -> str | None:
+    """What the databases or the JSON writer cannot hold: NUL characters, integers beyond 64 bits."""
     if isinstance(value, str):
-        return "\x00" in value
+        return "text must not contain NUL (\\u0000) characters" if "\x00" in value else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return "integers must fit in 64 bits" if not -INT64 <= value < INT64 else None
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return next((p for k, v in value.items() if (p := _json_problem(k) or _json_problem(v))), None)
     if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+        return next((p for v in value if (p := _json_problem(v))), None)
+    return None
 
 
 class StrictModel(BaseModel):
@@ -33,8 +39,9 @@ class StrictModel(BaseModel):
     @classmethod
     def _no_nul_characters(cls, data: Any) -> Any:
         # PostgreSQL cannot store NUL in text or JSON; refuse it on both databases alike.
-        if _has_nul(data):
-            raise ValueError("text must not contain NUL (\\u0000) characters")
+        problem = _json_problem(data)
+        if problem:
+            raise ValueError(problem)
         return data
 
 
