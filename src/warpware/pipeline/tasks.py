@@ -217,7 +217,8 @@ def auto_release_job(payload: dict[str, Any], ctx: JobContext) -> None:
             return
         if order.hold_until.isoformat() != payload.get("hold_until") or order.hold_until > utcnow():
             return
-        release_order(session, order, actor="scheduler", remember_rule=False)
+        # The hold has served its time: that rule does not hold the order again.
+        release_order(session, order, actor="scheduler")
 
 
 @job_handler("order.cancel_remote")
