@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy import JSON, BigInteger, Connection
@@ -14,7 +14,7 @@ load_all_models()
 target_metadata = Base.metadata
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Write our portable types by name, so migrations say JSONType rather than its expansion."""
     if type_ == "type" and getattr(obj, "_variant_mapping", None):
         if isinstance(obj, JSON):

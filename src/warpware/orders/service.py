@@ -28,7 +28,7 @@ from warpware.orders.domain import (
 )
 from warpware.orders.models import Order, OrderLine
 from warpware.orders.schemas import OrderCreate, OrderUpdate
-from warpware.worker.queue import enqueue
+from warpware.worker.queue import enqueue_many
 
 INGESTION = "OrderIngestionService"
 API_COMPONENT = "PartnerAPI"
@@ -250,8 +250,8 @@ def ingest(
             )
         )
 
-    created_ids = _insert_all(session, [p[1] for p in pending])
-    for (index, rows), ok in zip(pending, created_ids, strict=True):
+    inserted = _insert_all(session, [p[1] for p in pending])
+    for (index, rows), ok in zip(pending, inserted, strict=True):
         if ok:
             results[index] = IngestResult(orders[index].external_id, order=_order_from_row(rows[0]))
         else:
@@ -275,9 +275,8 @@ def ingest(
                 occurred_at=now,
             )
     created_ids = [r.order.id for r in final if r.order is not None]
-    for order_id in created_ids:
-        # Transactional enqueue: the evaluation job exists exactly when the order does.
-        enqueue(session, "order.evaluate", {"order_id": str(order_id)}, ordering_key=f"order:{order_id}")
+    # Transactional enqueue: the evaluation job exists exactly when the order does.
+    enqueue_many(session, "order.evaluate", [({"order_id": str(i)}, f"order:{i}") for i in created_ids])
     created = len(created_ids)
     if created and principal.integration_id is not None:
         accounts_repository.add_orders_pushed(session, principal.integration_id, created)
