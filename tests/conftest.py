@@ -142,6 +142,8 @@ def settings_for(db: Database, **overrides: Any) -> Settings:
         "rate_limit_backend": "memory",
         "rate_limit_per_minute": 100_000,
         "embedded_worker": False,
+        # Revocation must show at once in tests; production caches a resolved key for 1 s.
+        "auth_cache_seconds": 0,
     }
     values.update(overrides)
     return Settings(**values)

@@ -277,6 +277,7 @@ def keys_list(account: Annotated[str | None, typer.Option(help="Only this accoun
                 raise typer.Exit(2)
             account_id = found.id
         rows = repository.integrations_for(session, account_id)
+        pushed = repository.orders_pushed(session, [r[0].id for r in rows])
     typer.echo(f"{'id':36}  {'client':28} {'name':20} {'scopes':10} {'pushed':>7}  {'last active':20} state")
     for integration, acct, sub in rows:
         client = f"{acct.slug}:{sub.slug}" if sub else acct.slug
@@ -290,7 +291,7 @@ def keys_list(account: Annotated[str | None, typer.Option(help="Only this accoun
         )
         typer.echo(
             f"{integration.id!s:36}  {client:28} {integration.name[:20]:20} {integration.scopes:10} "
-            f"{integration.orders_pushed:>7}  {last:20} {state} (…{integration.key_hint})"
+            f"{pushed[integration.id]:>7}  {last:20} {state} (…{integration.key_hint})"
         )
 
 

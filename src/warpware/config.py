@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,12 +21,31 @@ class Settings(BaseSettings):
     rate_limit_backend: str = "auto"
     redis_url: str | None = None
     rate_limit_per_minute: int = 200
+    auth_cache_seconds: float = 1.0
     walter_rate_limit_per_minute: int = 10
+    # Walter answers with its built-in question parser; given an OpenAI-compatible chat-completions
+    # endpoint (its base URL, e.g. https://api.openai.com/v1) the model chooses the same query tools.
+    walter_llm_url: str | None = None
+    walter_llm_model: str = "gpt-4o-mini"
+    walter_llm_api_key: SecretStr | None = None
+    walter_llm_timeout_seconds: float = 30.0
     # Key for encrypting connection credentials and webhook secrets at rest (Fernet, urlsafe base64
     # of 32 bytes). Without one, a key is generated under var/ on first use.
     secret_key: SecretStr | None = None
     secret_key_file: Path = Path("var") / "secret.key"
     allow_private_webhooks: bool = False
+    # Outbound webhooks: one attempt may take this long in all before it counts as failed.
+    webhook_timeout_seconds: float = 10.0
+    # Notification email (order failures, disabled webhook endpoints). An account's own notification
+    # settings override these; without a host and a recipient no email is sent (the health panel
+    # still lists the notification). smtp_tls: "starttls", "ssl" or "none"; recipients comma-separated.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = "WarpWare <notifications@warpware.local>"
+    smtp_recipients: str = ""
     # The server runs one in-process worker unless told not to (several API processes against
     # PostgreSQL usually run separate `warpware worker` processes instead).
     embedded_worker: bool = True

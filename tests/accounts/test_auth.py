@@ -123,10 +123,12 @@ def test_sub_client_key_sees_only_its_orders(db: Database, client: TestClient) -
 def test_last_active_and_orders_pushed(db: Database, tenant: Tenant) -> None:
     tenant.post("/partner/v1/orders/bulk", json={"orders": [order_body(), order_body()]})
     tenant.post("/partner/v1/orders", json=order_body())
+    from warpware.accounts.repository import orders_pushed
+
     with db.reading() as session:
         integration = session.get(Integration, uuid.UUID(tenant.key_id))
         assert integration is not None
-        assert integration.orders_pushed == 3
+        assert orders_pushed(session, [integration.id]) == {integration.id: 3}
         assert integration.last_active_at is not None
 
 
@@ -160,3 +162,17 @@ def test_rate_limit_headers_and_429(db: Database, frozen_clock: dt.datetime) -> 
         assert (
             client.get("/partner/v1/orders", headers={"Authorization": f"Bearer {other}"}).status_code == 200
         )
+
+
+def test_auth_cache_sees_revocation_within_its_ttl(db: Database) -> None:
+    import time
+
+    account, key, key_id = new_key(db)
+    with TestClient(create_app(settings_for(db, auth_cache_seconds=0.5), database=db)) as client:
+        cached = Tenant(account, "warehouse-east", key, key_id, client)
+        assert cached.get("/partner/v1/orders").status_code == 200
+        with db.writing() as session:
+            session.execute(update(Integration).where(Integration.id == uuid.UUID(key_id))
+                            .values(revoked_at=dt.datetime.now(dt.UTC)))
+        time.sleep(0.6)
+        assert cached.get("/partner/v1/orders").status_code == 401

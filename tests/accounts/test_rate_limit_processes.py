@@ -16,7 +16,7 @@ from warpware.db import Database
 def _wait_for_fresh_window() -> None:
     # Start just after a window boundary so the 250 requests all fall into one window.
     remaining = 60 - time.time() % 60
-    if remaining < 25:
+    if remaining < 40:
         time.sleep(remaining + 0.5)
 
 

@@ -2,21 +2,56 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 from fastapi import Request
 
 from warpware.accounts import repository
 from warpware.accounts.domain import Principal
 from warpware.accounts.ratelimit import RateLimiter
-from warpware.accounts.service import authenticate
+from warpware.accounts.service import Authenticated, authenticate
 from warpware.db import Database
 from warpware.errors import Forbidden, TooManyRequests
 from warpware.kit.clock import utcnow
 
 
+class AuthCache:
+    """Resolved keys for a moment, so a busy key is not looked up on every request.
+
+    A revoked or expired key stops working within `ttl` seconds (WARPWARE_AUTH_CACHE_SECONDS, 1 s by
+    default; 0 turns the cache off). Failures are never cached.
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, Authenticated]] = {}
+        self._lock = threading.Lock()
+
+    def resolve(self, database: Database, authorization: str | None) -> Authenticated:
+        if self.ttl <= 0 or not authorization:
+            with database.reading() as session:
+                return authenticate(session, authorization)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(authorization)
+        if hit is not None and hit[0] > now:
+            expires_at = hit[1].expires_at
+            if expires_at is None or expires_at > utcnow():
+                return hit[1]
+        with database.reading() as session:
+            auth = authenticate(session, authorization)
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[authorization] = (now + self.ttl, auth)
+        return auth
+
+
 def _authorize(request: Request, scope: str, *, bucket: str = "all", limit: int | None = None) -> Principal:
     database: Database = request.app.state.database
-    with database.reading() as session:
-        auth = authenticate(session, request.headers.get("authorization"))
+    cache: AuthCache = request.app.state.auth_cache
+    auth = cache.resolve(database, request.headers.get("authorization"))
     principal = auth.principal
     now = utcnow()
     if auth.needs_touch(now) and principal.integration_id is not None:

@@ -50,6 +50,7 @@ class Integration(Base):
     key_hint: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_active_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # Unused since 0.1: counted from orders (accounts.repository.orders_pushed); dropped in a migration.
     orders_pushed: Mapped[int] = mapped_column(default=0)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)

@@ -105,6 +105,7 @@ def revoke_api_key(
 class Authenticated:
     principal: Principal
     last_active_at: dt.datetime | None
+    expires_at: dt.datetime | None = None
 
     def needs_touch(self, now: dt.datetime) -> bool:
         return self.last_active_at is None or now - self.last_active_at >= LAST_ACTIVE_RESOLUTION
@@ -136,4 +137,4 @@ def authenticate(session: Session, authorization: str | None) -> Authenticated:
         sub_client_slug=sub_client.slug if sub_client else None,
         home_country=account.home_country,
     )
-    return Authenticated(principal, integration.last_active_at)
+    return Authenticated(principal, integration.last_active_at, integration.expires_at)

@@ -16,6 +16,7 @@ from warpware.accounts import repository as accounts_repository
 from warpware.accounts.domain import Principal
 from warpware.connectors.base import Address, LineItem, NormalizedOrder
 from warpware.errors import NotFound, Unprocessable
+from warpware.inventory import commitments as inventory_commitments
 from warpware.kit.clock import utcnow
 from warpware.kit.ids import new_id, parse_uuid
 from warpware.orders import repository
@@ -277,9 +278,6 @@ def ingest(
     created_ids = [r.order.id for r in final if r.order is not None]
     # Transactional enqueue: the evaluation job exists exactly when the order does.
     enqueue_many(session, "order.evaluate", [({"order_id": str(i)}, f"order:{i}") for i in created_ids])
-    created = len(created_ids)
-    if created and principal.integration_id is not None:
-        accounts_repository.add_orders_pushed(session, principal.integration_id, created)
     return final
 
 
@@ -389,6 +387,8 @@ def change_status(
     now = utcnow()
     order.status = target.value
     order.updated_at = now
+    # Stock follows the order: committed when routed, released when cancelled, consumed when shipped.
+    inventory_commitments.on_status_change(session, order, event.old_status, event.new_status)
     details: dict[str, Any] = {"old_status": event.old_status.value, "new_status": event.new_status.value}
     if reason:
         details["reason"] = reason
