@@ -11,6 +11,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from warpware import API_VERSION
+from warpware.accounts.auth import AuthCache
 from warpware.accounts.ratelimit import make_rate_limiter
 from warpware.config import Settings, get_settings
 from warpware.db import Database
@@ -121,6 +122,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.auth_cache = AuthCache(settings.auth_cache_seconds)
     app.state.rate_limiter = make_rate_limiter(
         settings.rate_limit_backend,
         database=database,
