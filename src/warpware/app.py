@@ -20,7 +20,15 @@ from warpware.kit.jsonio import ORJSONResponse, dumps
 from warpware.worker import start_embedded_worker
 
 # Modules whose import registers job handlers; every worker loads them.
-HANDLER_MODULES = ("warpware.pipeline.tasks",)
+HANDLER_MODULES = (
+    "warpware.pipeline.tasks",
+    "warpware.webhooks.tasks",
+    "warpware.channels.tasks",
+    "warpware.preorders.tasks",
+    "warpware.exports.tasks",
+    "warpware.inventory.tasks",
+    "warpware.labels.tasks",
+)
 
 log = logging.getLogger("warpware")
 
@@ -89,15 +97,30 @@ def create_app(
 ) -> FastAPI:
     from warpware.automation.endpoints import router as rules_router
     from warpware.channels.endpoints import router as channels_router
+    from warpware.channels.intake_endpoints import hooks as channel_hooks
+    from warpware.channels.intake_endpoints import router as file_channels_router
+    from warpware.channels.runtime import bind_database
     from warpware.connections.endpoints import router as connections_router
+    from warpware.exports.endpoints import router as exports_router
+    from warpware.inventory.endpoints import locations_router
+    from warpware.inventory.endpoints import router as inventory_router
+    from warpware.labels.endpoints import router as labels_router
     from warpware.orders.endpoints import router as orders_router
     from warpware.pipeline.endpoints import hooks as pipeline_hooks
     from warpware.pipeline.endpoints import router as pipeline_router
+    from warpware.preorders.endpoints import router as preorders_router
+    from warpware.products.endpoints import router as products_router
+    from warpware.rates.endpoints import router as rates_router
+    from warpware.shipments.endpoints import router as shipments_router
+    from warpware.simulation.endpoints import router as simulation_router
     from warpware.system.endpoints import router as system_router
+    from warpware.walter.endpoints import router as walter_router
+    from warpware.webhooks.endpoints import router as webhooks_router
 
     settings = settings or get_settings()
     database = database or Database(settings.database_url)
     run_worker = settings.embedded_worker if start_worker is None else start_worker
+    bind_database(database)  # the EDI/CSV/email tracking writers record what they send here
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -135,9 +158,22 @@ def create_app(
     partner.include_router(pipeline_router)
     partner.include_router(connections_router)
     partner.include_router(rules_router)
+    partner.include_router(preorders_router)
+    partner.include_router(rates_router)
+    partner.include_router(exports_router)
+    partner.include_router(simulation_router)
+    partner.include_router(walter_router)
+    partner.include_router(webhooks_router)
+    partner.include_router(file_channels_router)
+    partner.include_router(inventory_router)
+    partner.include_router(locations_router)
+    partner.include_router(products_router)
+    partner.include_router(labels_router)
+    partner.include_router(shipments_router)
     app.include_router(partner)
     app.include_router(pipeline_hooks)
     app.include_router(channels_router)
+    app.include_router(channel_hooks)
     install_error_handlers(app)
     app.add_middleware(PartnerHeadersMiddleware)
     return app

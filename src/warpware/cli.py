@@ -92,6 +92,26 @@ def worker(
     run_worker_process(get_settings().database_url, concurrency, HANDLER_MODULES, lease_seconds=lease_seconds)
 
 
+@app.command()
+def smtp_receiver(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="SMTP port")] = 2525,
+) -> None:
+    """Receive order emails by SMTP for email channels (their inbound_address); runs until interrupted."""
+    import threading
+
+    from warpware.channels.smtp_receiver import start_smtp_receiver
+
+    controller = start_smtp_receiver(_database(), host=host, port=port)
+    _err(f"receiving order email on {host}:{port}")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
+
+
 connections_app = typer.Typer(help="Destination connections", no_args_is_help=True)
 rules_app = typer.Typer(help="Automation rules", no_args_is_help=True)
 app.add_typer(connections_app, name="connections")

@@ -11,6 +11,14 @@ MODEL_MODULES = (
     "warpware.connections.models",
     "warpware.automation.models",
     "warpware.channels.models",
+    "warpware.webhooks.models",
+    "warpware.channels.file_models",
+    "warpware.preorders.models",
+    "warpware.exports.models",
+    "warpware.products.models",
+    "warpware.inventory.models",
+    "warpware.labels.models",
+    "warpware.shipments.models",
 )
 
 

@@ -20,6 +20,7 @@ from warpware.errors import NotFound, Unprocessable, validation_detail
 from warpware.kit import crypto
 from warpware.kit.clock import utcnow
 from warpware.kit.ids import parse_uuid
+from warpware.webhooks import outbox as webhooks_outbox
 
 
 def _validated(type_name: str, settings: dict[str, Any], credentials: dict[str, Any]) -> None:
@@ -49,7 +50,15 @@ def create(session: Session, principal: Principal, body: ConnectionCreate) -> Co
     session.flush()
     if body.is_default:
         repository.clear_default(session, principal.account_id, connection.id)
+    _sync_polling(session, connection)
     return connection
+
+
+def _sync_polling(session: Session, connection: Connection) -> None:
+    # File and email channels poll their inbox on a durable schedule that follows their settings.
+    from warpware.channels.tasks import sync_polling
+
+    sync_polling(session, connection)
 
 
 def get(session: Session, principal: Principal, connection_id: str) -> Connection:
@@ -77,6 +86,7 @@ def update(session: Session, principal: Principal, connection_id: str, body: Con
         if body.is_default:
             repository.clear_default(session, principal.account_id, connection.id)
     connection.updated_at = utcnow()
+    _sync_polling(session, connection)
     return connection
 
 
@@ -84,6 +94,7 @@ def delete(session: Session, principal: Principal, connection_id: str) -> None:
     connection = get(session, principal, connection_id)
     connection.deleted_at = utcnow()
     connection.is_default = False
+    _sync_polling(session, connection)
 
 
 def credentials_of(connection: Connection) -> dict[str, Any]:
@@ -115,6 +126,7 @@ def record_call(session: Session, connection: Connection, *, operation: str, ok:
     if ok:
         connection.last_success_at = now
     else:
+        webhooks_outbox.connection_failed(session, connection, operation=operation, error=error, now=now)
         connection.last_error_at = now
         connection.last_error = error.message[:1000] if error else "failed"
 

@@ -81,6 +81,24 @@ def _woocommerce_writer(settings: Any, credentials: WooCommerceChannelCredential
         consumer_key=credentials.consumer_key, consumer_secret=credentials.consumer_secret))
 
 
+def _edi_writer(settings: Any, credentials: Any) -> TrackingWriter:
+    from warpware.channels.edi import EdiTrackingWriter
+
+    return EdiTrackingWriter(settings, credentials)
+
+
+def _csv_writer(settings: Any, credentials: Any) -> TrackingWriter:
+    from warpware.channels.files import CsvTrackingWriter
+
+    return CsvTrackingWriter(settings, credentials)
+
+
+def _email_writer(settings: Any, credentials: Any) -> TrackingWriter:
+    from warpware.channels.email import EmailTrackingWriter
+
+    return EmailTrackingWriter(settings, credentials)
+
+
 @dataclass(frozen=True)
 class ConnectionType:
     name: str
@@ -102,6 +120,14 @@ DESTINATION_TYPES: dict[str, ConnectionType] = {
 }
 
 def _channel_types() -> dict[str, ConnectionType]:
+    from warpware.channels.channel_settings import (
+        CsvCredentials,
+        CsvSettings,
+        EdiCredentials,
+        EdiSettings,
+        EmailCredentials,
+        EmailSettings,
+    )
     from warpware.connectors.shopify import ShopifySettings
     from warpware.connectors.woocommerce import WooCommerceSettings
 
@@ -110,6 +136,13 @@ def _channel_types() -> dict[str, ConnectionType]:
                                   writer=_shopify_writer),
         "woocommerce": ConnectionType("woocommerce", "WooCommerce store", WooCommerceSettings,
                                       WooCommerceChannelCredentials, writer=_woocommerce_writer),
+        # File and email channels (warpware.channels): their writers send 856s, shipment files, emails.
+        "edi": ConnectionType("edi", "EDI X12 trading partner", EdiSettings, EdiCredentials,
+                              writer=_edi_writer),
+        "csv": ConnectionType("csv", "CSV / Excel order files", CsvSettings, CsvCredentials,
+                              writer=_csv_writer),
+        "email": ConnectionType("email", "Order email inbox", EmailSettings, EmailCredentials,
+                                writer=_email_writer),
     }
 
 

@@ -75,6 +75,10 @@ class Order(Base):
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
     error_category: Mapped[str | None] = mapped_column(String(40), default=None)
     cancel_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # A child order split off this order (pre-order lines) points at its parent.
+    parent_order_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("orders.id", name="fk_orders_parent_order"), default=None
+    )
 
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

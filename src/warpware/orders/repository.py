@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from warpware.accounts.domain import Principal
 from warpware.orders.models import IdempotencyRecord, Order, OrderEvent, OrderLine, OrderTag
 from warpware.orders.schemas import OrderFilters
+from warpware.webhooks import outbox as webhooks_outbox
 
 
 def scoped(query: Any, principal: Principal) -> Any:
@@ -82,6 +83,7 @@ def insert_orders(
         session.execute(insert(OrderTag), tags)
     if events:
         session.execute(insert(OrderEvent), events)
+        webhooks_outbox.emit_for_inserted_orders(session, orders, events)
 
 
 def lines_for(session: Session, order_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[OrderLine]]:
@@ -179,6 +181,7 @@ def count_by_status(
 
 def add_event(session: Session, order: Order, **fields: Any) -> None:
     session.add(OrderEvent(order_id=order.id, account_id=order.account_id, **fields))
+    webhooks_outbox.emit_for_timeline_event(session, order, fields)
 
 
 def events_for(session: Session, order_id: uuid.UUID, *, limit: int) -> tuple[list[OrderEvent], int]:

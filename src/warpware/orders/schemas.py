@@ -183,5 +183,6 @@ def order_read(order: Any, lines: list[Any]) -> dict[str, Any]:
         "cancelled_at": order.cancelled_at,
         "cancel_reason": order.cancel_reason,
         "archived_at": order.archived_at,
+        "parent_order_id": order.parent_order_id,
         "is_duplicate_flag_cleared": order.duplicate_cleared_at is not None,
     }

@@ -18,7 +18,10 @@ from warpware.orders import repository as orders_repository
 from warpware.orders import service as orders_service
 from warpware.orders.domain import OrderStatus
 from warpware.orders.models import Order
+from warpware.preorders.stage import preorder_definitions, record_preorder_hold, split_order
+from warpware.products.service import discover_from_order as discover_products
 from warpware.rules import NO_ROUTE_MESSAGE, Evaluation, Outcome, build_order_facts, evaluate
+from warpware.shipments.service import pinned_connection
 from warpware.worker import enqueue
 
 COMPONENT = "RuleEvaluationWorker"
@@ -69,10 +72,12 @@ def _record_rules(session: Session, order: Order, evaluation: Evaluation, now: d
         details={"outcome": evaluation.decision.outcome.value, "messages": list(evaluation.messages())}, now=now)
 
 
-def _apply_annotations(order: Order, evaluation: Evaluation) -> None:
+def _apply_annotations(session: Session, order: Order, evaluation: Evaluation) -> None:
     decision = evaluation.decision
     if decision.tags_to_add:
         order.tags = list(dict.fromkeys([*(order.tags or []), *decision.tags_to_add]))
+        # The tag filter reads order_tags, so rule tags must land there too.
+        orders_repository.replace_tags(session, order, order.tags)
     if decision.service_level is not None:
         order.service_level = decision.service_level
     if decision.carrier is not None:
@@ -137,12 +142,17 @@ def evaluate_order(session: Session, order: Order) -> Outcome | None:
     if order.status != OrderStatus.PENDING.value:
         return None
     now = utcnow()
-    rules = definitions_for(session, order.account_id)
+    discover_products(session, order)  # SKUs new to the client's catalog become master products
+    rules = [*definitions_for(session, order.account_id),
+             *preorder_definitions(session, order.account_id, now=now)]
     evaluation = evaluate(rules, _facts(session, order, now), skip_hold_rule_ids=tuple(order.released_hold_rules or ()))
     _record_rules(session, order, evaluation, now)
-    _apply_annotations(order, evaluation)
+    _apply_annotations(session, order, evaluation)
     decision = evaluation.decision
     actor = "rules"
+    if decision.split is not None:
+        # The pre-order lines leave for a held child order; this order goes on without them.
+        split_order(session, order, decision.split, now=now)
     if decision.blocked is not None:
         hold(session, order, reason=f"Blocked by territory rule '{decision.blocked.rule.name}': "
                                     f"{decision.blocked.reason}", actor=actor, component=COMPONENT,
@@ -151,17 +161,14 @@ def evaluate_order(session: Session, order: Order) -> Outcome | None:
         orders_service.change_status(session, order, OrderStatus.CANCELLED, actor=actor, component=COMPONENT,
                                      reason=decision.cancelled.reason)
         order.cancel_reason, order.cancelled_at = decision.cancelled.reason, now
-    elif decision.hold is not None or decision.split is not None:
+    elif decision.hold is not None:
         held = decision.hold
-        if held is not None:
-            hold(session, order, reason=held.reason, actor=f"rule:{held.rule.name}" if held.rule else actor,
-                 component=COMPONENT, rule_id=held.rule.id if held.rule else None, until=held.hold_until)
-        else:
-            assert decision.split is not None
-            # Splitting into a child order is the pre-order feature's; until then the whole order waits.
-            split = decision.split
-            hold(session, order, reason=f"Pre-order: {split.reason}", actor=f"rule:{split.rule.name}",
-                 component=COMPONENT, rule_id=split.rule.id, until=split.hold_until)
+        hold(session, order, reason=held.reason, actor=f"rule:{held.rule.name}" if held.rule else actor,
+             component=COMPONENT, rule_id=held.rule.id if held.rule else None, until=held.hold_until)
+        record_preorder_hold(session, order, held, now=now)
+    elif (pinned := pinned_connection(session, order)) is not None:
+        # A shipment is allocated to its warehouse: it goes there whatever the routing rules say.
+        route(session, order, pinned, assigned_by="shipment", actor=actor, component=COMPONENT)
     elif decision.route is not None:
         connection = connections_repository.get(session, order.account_id, _uuid(decision.route.connection_id))
         if connection is None or connection.type not in DESTINATION_TYPES:

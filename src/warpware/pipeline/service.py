@@ -19,6 +19,7 @@ from warpware.orders import service as orders_service
 from warpware.orders.domain import NOT_SENT, OrderStatus
 from warpware.orders.models import Order
 from warpware.pipeline.evaluation import enqueue_evaluation, hold, route
+from warpware.webhooks import service as webhooks_service
 from warpware.worker import enqueue
 
 COMPONENT = "OrderActions"
@@ -146,6 +147,7 @@ def health(session: Session, principal: Principal, *, stuck_after_minutes: int) 
                   "count": _count(session, principal, Order.status.in_(in_flight), Order.updated_at < stuck_before)},
         "oldest_ready_age_seconds": int((now - oldest_ready).total_seconds()) if oldest_ready else None,
         "connections": connections,
+        "notifications": webhooks_service.health_notifications(session, principal),
     }
 
 

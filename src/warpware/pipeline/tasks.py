@@ -22,6 +22,7 @@ from warpware.connectors.base import (
     ShipmentNotice,
 )
 from warpware.kit.clock import utcnow
+from warpware.labels import service as labels_service
 from warpware.orders import repository as orders_repository
 from warpware.orders import service as orders_service
 from warpware.orders.domain import OrderStatus
@@ -107,6 +108,7 @@ def dispatch_job(payload: dict[str, Any], ctx: JobContext) -> None:
         if order.status == OrderStatus.READY.value:
             orders_service.change_status(session, order, OrderStatus.PROCESSING, actor="dispatch", component=DISPATCH)
             _schedule_poll(session, order)
+            labels_service.enqueue_injection(session, order)  # labels attached before the push go now
         elif order.status == OrderStatus.CANCELLED.value:
             # Cancelled while the send was in flight: take it back at the destination.
             enqueue(session, "order.cancel_remote", {"order_id": str(order_id)}, ordering_key=f"order:{order_id}")

@@ -1,0 +1,1 @@
+"""Stock: locations, levels per SKU and location, adjustments, order commitments and channel pushes."""

@@ -1,0 +1,163 @@
+"""Partner API inventory and locations endpoints: parse, call a service, shape the response."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from warpware.accounts.auth import require_read, require_write
+from warpware.accounts.domain import Principal
+from warpware.db import Database
+from warpware.errors import BadRequest
+from warpware.inventory import locations, repository, service, sync
+from warpware.inventory.schemas import (
+    STATUSES,
+    InventoryAdjust,
+    LevelSet,
+    SettingsUpdate,
+    inventory_read,
+    location_level_read,
+)
+from warpware.kit.ids import parse_uuid
+from warpware.kit.jsonio import envelope
+from warpware.kit.pagination import PageRequest, cursor_meta, page_meta, page_request, parse_timestamp
+
+router = APIRouter(tags=["inventory"])
+
+
+def _database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+def _statuses(value: str | None) -> tuple[str, ...]:
+    statuses = tuple(s.strip() for s in (value or "").split(",") if s.strip())
+    unknown = [s for s in statuses if s not in STATUSES]
+    if unknown:
+        raise BadRequest(f"Unknown status {unknown[0]!r}; valid statuses are {', '.join(STATUSES)}")
+    return statuses
+
+
+def _meta(paging: PageRequest, total: int | None, next_seq: int | None) -> dict[str, object]:
+    return cursor_meta(paging, next_seq) if paging.cursor_mode else page_meta(paging, total or 0)
+
+
+@router.get("/inventory", summary="List stock levels, newest first (one row per SKU and warehouse)")
+def list_inventory(
+    request: Request,
+    sku: str | None = Query(None, description="Exact SKU"),
+    status: str | None = Query(None, description="in_stock, low_stock or out_of_stock (several: commas)"),
+    search: str | None = Query(None, max_length=200, description="Case-insensitive part of the name or SKU"),
+    updated_since: str | None = None,
+    page: int | None = Query(None, description="Page number (page mode)"),
+    per_page: int | None = Query(None, description="1–100, default 50"),
+    after: str | None = Query(None, description="Cursor from meta.next_cursor; empty starts at the newest"),
+    principal: Principal = Depends(require_read),
+) -> Response:
+    paging = page_request(page=page, per_page=per_page, after=after)
+    filters = repository.LevelFilters(
+        sku=sku,
+        statuses=_statuses(status),
+        search=search,
+        updated_since=parse_timestamp("updated_since", updated_since),
+    )
+    with _database(request).reading() as session:
+        rows, total, next_seq = service.list_levels(session, principal, filters, paging)
+    return envelope([inventory_read(row) for row in rows], _meta(paging, total, next_seq))
+
+
+@router.post("/inventory/adjust", summary="Apply a signed change to a SKU's available units (atomic)")
+def adjust_inventory(
+    body: InventoryAdjust, request: Request, principal: Principal = Depends(require_write)
+) -> Response:
+    with _database(request).writing() as session:
+        result = service.adjust(session, principal, body)
+    return envelope(
+        {
+            "sku": result.sku,
+            "previous_quantity": result.previous_quantity,
+            "adjustment": result.adjustment,
+            "new_quantity": result.new_quantity,
+            "reason": result.reason,
+        }
+    )
+
+
+@router.post(
+    "/inventory/levels",
+    summary="Set the units on hand of a SKU at a warehouse (custom warehouses push stock here)",
+    responses={201: {"description": "Level created"}, 200: {"description": "Level updated"}},
+)
+def set_level(body: LevelSet, request: Request, principal: Principal = Depends(require_write)) -> Response:
+    with _database(request).writing() as session:
+        row, created = service.set_level(session, principal, body.sku, body)
+    return envelope(inventory_read(row), status_code=201 if created else 200)
+
+
+@router.get("/inventory/locations", summary="Stock levels per SKU and location")
+def inventory_by_location(
+    request: Request,
+    sku: str | None = Query(None, description="Exact SKU"),
+    location_id: str | None = Query(None, description="A location's id (GET /locations)"),
+    page: int | None = Query(None, description="Page number (page mode)"),
+    per_page: int | None = Query(None, description="1–100, default 50"),
+    after: str | None = Query(None, description="Cursor from meta.next_cursor"),
+    principal: Principal = Depends(require_read),
+) -> Response:
+    paging = page_request(page=page, per_page=per_page, after=after)
+    parsed = parse_uuid(location_id) if location_id else None
+    if location_id and parsed is None:
+        raise BadRequest(f"location_id must be a location's UUID (got {location_id!r})")
+    filters = repository.LevelFilters(sku=sku, location_id=parsed)
+    with _database(request).reading() as session:
+        rows, total, next_seq = service.list_levels(session, principal, filters, paging)
+    return envelope([location_level_read(row) for row in rows], _meta(paging, total, next_seq))
+
+
+@router.post("/inventory/sync", summary="Queue pushes of changed stock levels to the sales channels")
+def sync_inventory(request: Request, principal: Principal = Depends(require_write)) -> Response:
+    with _database(request).writing() as session:
+        queued = sync.queue_sync(session, principal)
+    return envelope({"message": f"Queued {queued} inventory updates for downstream sync", "queued": queued})
+
+
+@router.get("/inventory/settings", summary="The low-stock threshold of SKUs without their own")
+def get_settings(request: Request, principal: Principal = Depends(require_read)) -> Response:
+    with _database(request).reading() as session:
+        value = service.threshold(session, principal)
+    return envelope({"low_stock_threshold": value})
+
+
+@router.put("/inventory/settings", summary="Set the low-stock threshold of SKUs without their own")
+def put_settings(
+    body: SettingsUpdate, request: Request, principal: Principal = Depends(require_write)
+) -> Response:
+    with _database(request).writing() as session:
+        value = service.set_threshold(session, principal, body.low_stock_threshold)
+    return envelope({"low_stock_threshold": value})
+
+
+locations_router = APIRouter(tags=["locations"])
+
+
+@locations_router.get("/locations", summary="Warehouses and stores of every connected platform")
+def list_locations(
+    request: Request,
+    platform: str | None = Query(None, max_length=40, description="e.g. extensiv, shopify, sandbox, api"),
+    page: int | None = Query(None, description="Page number (page mode)"),
+    per_page: int | None = Query(None, description="1–100, default 50"),
+    after: str | None = Query(None, description="Cursor from meta.next_cursor"),
+    principal: Principal = Depends(require_read),
+) -> Response:
+    paging = page_request(page=page, per_page=per_page, after=after)
+    locations.discover(_database(request), principal.account_id)
+    with _database(request).reading() as session:
+        data, total, next_seq = locations.list_locations(
+            session,
+            principal,
+            platform=platform,
+            page=None if paging.cursor_mode else paging.page,
+            per_page=paging.per_page,
+            before_seq=paging.after,
+        )
+    return envelope(data, _meta(paging, total, next_seq))

@@ -1,0 +1,110 @@
+"""Simulated orders: made up where the caller gave nothing, then ingested like any other order.
+
+They carry the TEST_ORDER tag, so the pipeline evaluates their rules, holds and routing and never
+transmits them (pipeline.evaluation.route stops at `ready`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from warpware.accounts.domain import Principal
+from warpware.connectors.base import Address, LineItem, NormalizedOrder
+from warpware.kit.clock import utcnow
+from warpware.orders import service as orders_service
+from warpware.orders.models import Order
+from warpware.pipeline.evaluation import TEST_ORDER_TAG
+from warpware.simulation import samples
+from warpware.simulation.schemas import SimulateRequest
+
+# A collision of the random suffix with an existing order is retried this often with new ids.
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Simulated:
+    created: list[Order]
+    failed: int
+
+
+def simulated_external_id() -> str:
+    return f"TEST-{utcnow():%Y%m%d}-{secrets.token_hex(3)}"
+
+
+def _address(rng: random.Random, request: SimulateRequest, name: str) -> Address:
+    given = request.ship_to
+    if given is not None:
+        return Address(
+            name=given.name,
+            address1=given.address1,
+            address2=given.address2 or None,
+            city=given.city,
+            state=given.state,
+            zip=given.zip,
+            country=given.country,
+            phone=given.phone or None,
+        )
+    city, state, zip_code = rng.choice(samples.PLACES)
+    street = f"{rng.randint(10, 9899)} {rng.choice(samples.STREETS)}"
+    phone = f"{rng.randint(201, 989)}-555-{rng.randint(100, 199):04d}"
+    return Address(
+        name=name, address1=street, city=city, state=state, zip=zip_code, country="US", phone=phone
+    )
+
+
+def _lines(rng: random.Random, request: SimulateRequest) -> tuple[LineItem, ...]:
+    if request.line_items:
+        return tuple(
+            LineItem(sku=li.sku, quantity=li.quantity, price=li.price, name=li.name or li.description)
+            for li in request.line_items
+        )
+    picked = rng.sample(samples.PRODUCTS, k=rng.randint(1, 3))
+    return tuple(
+        LineItem(sku=sku, quantity=rng.randint(1, 3), price=price, name=name) for sku, name, price in picked
+    )
+
+
+def make_order(rng: random.Random, request: SimulateRequest) -> NormalizedOrder:
+    """One realistic order: the caller's lines and address where given, sample ones otherwise."""
+    if request.ship_to is not None:
+        name = request.ship_to.name
+    else:
+        name = f"{rng.choice(samples.FIRST_NAMES)} {rng.choice(samples.LAST_NAMES)}"
+    email = f"{name.lower().replace(' ', '.')}@example.com" if request.ship_to is None else None
+    return NormalizedOrder(
+        external_id=simulated_external_id(),
+        source=request.source,
+        line_items=_lines(rng, request),
+        shipping_address=_address(rng, request, name),
+        customer_email=email,
+        customer_name=name,
+        tags=(TEST_ORDER_TAG,),
+        metadata={"simulated": True},
+    )
+
+
+def simulate(
+    session: Session,
+    principal: Principal,
+    request: SimulateRequest,
+    *,
+    actor: str,
+    rng: random.Random | None = None,
+) -> Simulated:
+    """Ingest `count` test orders (queued for evaluation like any order); never transmitted."""
+    rng = rng or random.Random()
+    wanted = [make_order(rng, request) for _ in range(request.count)]
+    created: list[Order] = []
+    for _ in range(_ATTEMPTS):
+        results = orders_service.ingest(session, principal, wanted, actor=actor)
+        created += [r.order for r in results if r.order is not None]
+        retry = [o for o, r in zip(wanted, results, strict=True) if r.order is None]
+        if not retry:
+            break
+        wanted = [dataclasses.replace(o, external_id=simulated_external_id()) for o in retry]
+    return Simulated(created, request.count - len(created))

@@ -1,0 +1,1 @@
+"""Walter AI: plain-English questions about the caller's own orders, answered by query tools."""
