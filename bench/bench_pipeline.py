@@ -1,7 +1,8 @@
 """Pipeline throughput and latency: orders from POST to `processing` through `warpware worker` processes.
 
     .venv/bin/python bench/bench_pipeline.py [--orders 2000] [--paced-orders 600] [--rate 20]
-        [--concurrency 8] [--latency-ms 10] [--cases pg:1,pg:4,sqlite:1] [--no-results]
+        [--concurrency 8] [--latency-ms 10] [--cases pg:1,pg:4,sqlite:1[:500]] [--case-timeout 300]
+        [--note TEXT] [--no-results]
 
 The sandbox warehouse runs as its own process (`python -m warpware.sandbox`) answering every API call
 after --latency-ms; each dispatch makes two calls (look the reference up, then create). Worker
@@ -14,9 +15,13 @@ processes (`python -m warpware.cli worker`) start first and wait; then, per case
           orders/s (open loop). Latency = processed_at - created_at of each order: commit to dispatch
           (evaluation job, dispatch job, the two warehouse calls, and the waits between them).
 
+A burst that has not drained after --case-timeout seconds is reported as it stands (how many orders
+reached `processing`, at what rate) and its paced run is skipped.
+
 The API runs in this process (the real app over an in-process ASGI client). CPU columns are seconds of
 CPU used during the burst by the worker processes together, the sandbox, every postgres process on
-the machine, and this process (the API), so a short row says where the time went.
+the machine (other work included), and this process (the API), so a short row says where the time
+went; "machine busy" is all cores over the burst.
 
 Prints a table and appends it in Markdown under "## Pipeline" of bench/RESULTS.md (other sections are
 left alone), with the machine, load average and the command line. Needs PostgreSQL at
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import os
 import platform
 import shlex
@@ -86,6 +92,7 @@ class Row:
     paced_p99_ms: float
     paced_max_ms: float
     cpu: dict[str, float]
+    processed: int  # burst orders that reached processing (< orders: the case ran out of time)
 
 
 # --- processes ---------------------------------------------------------------------------------------
@@ -233,21 +240,27 @@ def _order(external_id: str) -> dict[str, Any]:
 
 
 def _percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return math.nan
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def _wait_processed(database: Database, account_id: uuid.UUID, count: int, timeout: float) -> None:
+def _wait_processed(database: Database, account_id: uuid.UUID, count: int, timeout: float) -> int:
+    """Wait until `count` orders of the account are processing, or `timeout`; returns how many are."""
     deadline = time.monotonic() + timeout
     while True:
         with database.reading() as session:
-            done = session.scalar(
-                sa.select(sa.func.count()).where(Order.account_id == account_id, Order.status == "processing")
+            done = int(
+                session.scalar(
+                    sa.select(sa.func.count()).where(
+                        Order.account_id == account_id, Order.status == "processing"
+                    )
+                )
+                or 0
             )
-        if done == count:
-            return
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"only {done} of {count} orders reached processing within {timeout:.0f} s")
+        if done == count or time.monotonic() > deadline:
+            return done
         time.sleep(0.02)
 
 
@@ -256,10 +269,14 @@ def _latencies(database: Database, account_id: uuid.UUID, tag: str) -> tuple[lis
     with database.reading() as session:
         rows = session.execute(
             sa.select(Order.created_at, Order.processed_at).where(
-                Order.account_id == account_id, Order.external_id.like(f"{tag}-%")
+                Order.account_id == account_id,
+                Order.external_id.like(f"{tag}-%"),
+                Order.processed_at.is_not(None),
             )
         ).all()
     latencies = [(row.processed_at - row.created_at).total_seconds() * 1000 for row in rows]
+    if not rows:
+        return latencies, math.nan
     span = (max(r.processed_at for r in rows) - min(r.created_at for r in rows)).total_seconds()
     return latencies, span
 
@@ -268,6 +285,7 @@ def run_case(
     database: Database,
     label: str,
     processes: int,
+    orders: int,
     args: argparse.Namespace,
     sandbox_url: str,
     sandbox_pid: int,
@@ -308,15 +326,34 @@ def run_case(
             worker_pids = [w.pid for w in workers]
             before = _cpu_snapshot(worker_pids, sandbox_pid)
             started = time.monotonic()
-            for start in range(0, args.orders, 100):
-                batch = [_order(f"burst-{n}") for n in range(start, min(start + 100, args.orders))]
+            for start in range(0, orders, 100):
+                batch = [_order(f"burst-{n}") for n in range(start, min(start + 100, orders))]
                 response = client.post("/partner/v1/orders/bulk", json={"orders": batch})
                 assert response.json()["meta"]["created"] == len(batch), response.text
-            _wait_processed(database, account_id, args.orders, timeout=600)
+            processed = _wait_processed(database, account_id, orders, timeout=args.case_timeout)
             wall = time.monotonic() - started
             after = _cpu_snapshot(worker_pids, sandbox_pid)
             cpu = {name: after[name] - before[name] for name in before}
             burst, span = _latencies(database, account_id, "burst")
+            if processed < orders:
+                # Reported as it stands: how far the burst got, at what rate.
+                return Row(
+                    label,
+                    processes,
+                    args.concurrency,
+                    orders,
+                    processed / wall,
+                    wall,
+                    _percentile(burst, 0.5),
+                    _percentile(burst, 0.99),
+                    args.rate,
+                    0,
+                    math.nan,
+                    math.nan,
+                    math.nan,
+                    cpu,
+                    processed,
+                )
 
             # Paced: one order at a time on a fixed timetable (open loop).
             interval = 1.0 / args.rate
@@ -326,22 +363,22 @@ def run_case(
                 if delay > 0:
                     time.sleep(delay)
                 client.post("/partner/v1/orders", json=_order(f"paced-{n}")).raise_for_status()
-            _wait_processed(database, account_id, args.orders + args.paced_orders, timeout=600)
+            _wait_processed(database, account_id, orders + args.paced_orders, timeout=args.case_timeout)
             paced, _ = _latencies(database, account_id, "paced")
     finally:
         stop(workers)
         sandbox.close()
     remote = httpx.get(f"{sandbox_url}/_sandbox/stats", timeout=30).json()
-    if remote["orders"] != args.orders + args.paced_orders:
+    if remote["orders"] != orders + args.paced_orders or len(paced) != args.paced_orders:
         raise RuntimeError(
-            f"the sandbox holds {remote['orders']} orders, expected {args.orders + args.paced_orders}"
+            f"the sandbox holds {remote['orders']} orders, expected {orders + args.paced_orders}"
         )
     return Row(
         label,
         processes,
         args.concurrency,
-        args.orders,
-        args.orders / span,
+        orders,
+        orders / span,
         wall,
         _percentile(burst, 0.5),
         _percentile(burst, 0.99),
@@ -351,6 +388,7 @@ def run_case(
         _percentile(paced, 0.99),
         max(paced),
         cpu,
+        orders,
     )
 
 
@@ -363,15 +401,23 @@ HEADER = (
 )
 
 
+def _ms(value: float) -> str:
+    return "—" if math.isnan(value) else f"{value:,.0f}"
+
+
 def _markdown_row(row: Row) -> str:
     cpu = row.cpu
     busy = 100 * cpu["busy"] / cpu["total"] if cpu["total"] else 0.0
+    burst = f"{row.orders:,}"
+    if row.processed < row.orders:
+        burst = f"{row.orders:,}: only {row.processed:,} done in {row.wall_s:.0f} s"
+    paced = f"{row.paced_orders} @ {row.paced_rate:g}/s" if row.paced_orders else "not run"
     return (
-        f"| {row.database} | {row.processes} × {row.threads} | {row.orders:,} | {row.per_s:,.0f} | "
-        f"{row.burst_p50_ms:,.0f} / {row.burst_p99_ms:,.0f} | {row.paced_orders} @ {row.paced_rate:g}/s | "
-        f"{row.paced_p50_ms:,.0f} / {row.paced_p99_ms:,.0f} / {row.paced_max_ms:,.0f} | "
+        f"| {row.database} | {row.processes} × {row.threads} | {burst} | {row.per_s:,.0f} | "
+        f"{_ms(row.burst_p50_ms)} / {_ms(row.burst_p99_ms)} | {paced} | "
+        f"{_ms(row.paced_p50_ms)} / {_ms(row.paced_p99_ms)} / {_ms(row.paced_max_ms)} | "
         f"{cpu['workers']:.1f} / {cpu['sandbox']:.1f} / {cpu['postgres']:.1f} / {cpu['api']:.1f} | "
-        f"{1000 * cpu['workers'] / row.orders:.0f} | {busy:.0f}% of {os.cpu_count()} cores |"
+        f"{1000 * cpu['workers'] / max(row.processed, 1):.0f} | {busy:.0f}% of {os.cpu_count()} cores |"
     )
 
 
@@ -384,6 +430,8 @@ def _verdicts(rows: list[Row]) -> list[str]:
                 f"{row.per_s:,.0f}/s — {'met' if row.per_s >= TARGET_PER_S else 'NOT met'}"
             )
     for row in rows:
+        if not row.paced_orders:
+            continue
         lines.append(
             f"- commit-to-dispatch p99 ≤ {TARGET_P99_MS:.0f} ms ({row.database}, {row.processes} "
             f"worker(s), paced {row.paced_rate:g}/s): {row.paced_p99_ms:,.0f} ms — "
@@ -402,7 +450,11 @@ def _machine() -> str:
 
 
 def report(rows: list[Row], args: argparse.Namespace, machine: str, started: dt.datetime) -> str:
-    command = shlex.join([".venv/bin/python", "bench/bench_pipeline.py", *sys.argv[1:]])
+    argv = sys.argv[1:]
+    if "--note" in argv:  # the note is printed under the table, not in the command
+        at = argv.index("--note")
+        argv = [*argv[:at], "--note", "…", *argv[at + 2 :]]
+    command = shlex.join([".venv/bin/python", "bench/bench_pipeline.py", *argv])
     load_after = " ".join(f"{v:.2f}" for v in os.getloadavg())
     table = f"{HEADER}\n|{'---|' * (HEADER.count(' | ') + 1)}\n" + "\n".join(_markdown_row(r) for r in rows)
     return (
@@ -440,7 +492,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="orders/s of the paced run")
     parser.add_argument("--concurrency", type=int, default=8, help="threads per worker process")
     parser.add_argument("--latency-ms", type=int, default=10, help="the sandbox's latency per API call")
-    parser.add_argument("--cases", default="pg:1,pg:4,sqlite:1", help="database:processes, comma separated")
+    parser.add_argument(
+        "--cases",
+        default="pg:1,pg:4,sqlite:1",
+        help="database:processes[:burst orders], comma separated (default burst: --orders)",
+    )
+    parser.add_argument("--case-timeout", type=float, default=300.0, help="seconds a burst may take")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--note", default="", help="a paragraph to add under the table in RESULTS.md")
     parser.add_argument("--no-results", action="store_true", help="print only; do not append to RESULTS.md")
@@ -465,9 +522,12 @@ def main() -> None:
         print(f"logs: {logs}", file=sys.stderr)
         print(HEADER)
         for case in args.cases.split(","):
-            name, _, count = case.partition(":")
+            name, count, *size = case.split(":")
             database = databases[name]
-            row = run_case(database, database.dialect, int(count), args, sandbox_url, sandbox.pid, logs)
+            orders = int(size[0]) if size else args.orders
+            row = run_case(
+                database, database.dialect, int(count), orders, args, sandbox_url, sandbox.pid, logs
+            )
             rows.append(row)
             print(_markdown_row(row), flush=True)
     finally:

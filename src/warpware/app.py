@@ -126,6 +126,10 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # One in-process worker, so the embedded SQLite setup is a single command. Jobs are rows: a
         # restart loses nothing, leases of jobs that were running expire and they run again.
+        if run_worker:
+            from warpware.pipeline.tasks import ensure_schedules
+
+            ensure_schedules(database)
         worker = start_embedded_worker(database, concurrency=settings.worker_concurrency,
                                        handler_modules=HANDLER_MODULES) if run_worker else None
         try:

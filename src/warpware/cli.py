@@ -89,6 +89,9 @@ def worker(
     from warpware.app import HANDLER_MODULES
     from warpware.worker import run_worker_process
 
+    from warpware.pipeline.tasks import ensure_schedules
+
+    ensure_schedules(_database())
     run_worker_process(get_settings().database_url, concurrency, HANDLER_MODULES, lease_seconds=lease_seconds)
 
 

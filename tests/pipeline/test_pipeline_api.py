@@ -227,3 +227,32 @@ def test_rule_tags_are_filterable(pipeline: Pipeline) -> None:
     assert pipeline.get(order_id)["tags"] == ["vip", "priority"]
     found = pipeline.tenant.get("/partner/v1/orders?tag=priority").json()["data"]
     assert [o["id"] for o in found] == [order_id]
+
+
+def test_inventory_watch_hold_releases_when_stock_arrives(pipeline: Pipeline) -> None:
+    from warpware.worker import enqueue
+
+    tenant = pipeline.tenant
+    rule = {"name": "Stock watch", "stage": "hold", "actions": [{"type": "hold_until_in_stock"}]}
+    assert tenant.post("/partner/v1/rules", json=rule).status_code == 201
+    assert tenant.post("/partner/v1/inventory/levels", json={"sku": "WIDGET-RED-LG", "quantity_on_hand": 1}
+                       ).status_code in (200, 201)
+    order_id = pipeline.order("STOCK-1")  # needs 2
+    pipeline.run_jobs()
+    order = pipeline.get(order_id)
+    assert order["status"] == "hold"
+    assert order["hold_reason"] == "Waiting for stock: WIDGET-RED-LG (need 2, have 1)"
+    assert order["held_by"] == "inventory:Stock watch"
+
+    def recheck() -> None:
+        db = pipeline.run_jobs.__closure__[0].cell_contents  # type: ignore[union-attr]
+        with db.writing() as session:
+            enqueue(session, "orders.recheck_stock_holds", {})
+        pipeline.run_jobs()
+
+    recheck()
+    assert pipeline.get(order_id)["status"] == "hold"
+    tenant.post("/partner/v1/inventory/adjust", json={"sku": "WIDGET-RED-LG", "adjustment": 5, "reason": "PO"})
+    recheck()
+    assert pipeline.get(order_id)["status"] == "processing"
+    assert [e["actor"] for e in pipeline.events(order_id) if e["type"] == "released"] == ["inventory watch"]

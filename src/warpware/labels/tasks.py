@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from warpware.connections import service as connections_service
 from warpware.connections.models import Connection
@@ -96,7 +96,7 @@ def inject_labels_job(payload: dict[str, Any], ctx: JobContext) -> None:
         reason = f"{connection.type} destinations do not accept labels"
         _record(ctx, order_id, connection, {label.id: reason for label in pending}, finish=True)
         return
-    sink: LabelSink = destination  # type: ignore[assignment]
+    sink = cast(LabelSink, destination)  # it has attach_label: Extensiv and the sandbox
     outcomes: dict[uuid.UUID, str | None] = {}
     try:
         for label in pending:

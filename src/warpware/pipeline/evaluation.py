@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from warpware.accounts.models import Account, SubClient
@@ -50,7 +50,24 @@ def _facts(session: Session, order: Order, now: dt.datetime) -> Any:
         customer_email=order.customer_email, customer_name=order.customer_name, metadata=order.meta or {},
         service_level=order.service_level, carrier=order.carrier,
         home_country=account.home_country if account else None, is_new_customer=_is_new_customer(session, order),
+        stock=stock_for(session, order, {li.sku for li in lines}),
     )
+
+
+def stock_for(session: Session, order: Order, skus: set[str]) -> dict[str, int]:
+    """Units available now per tracked SKU of the order (the client's stock over every location).
+
+    SKUs we hold no inventory for are left out: the rules treat them as untracked, never as out of stock.
+    """
+    from warpware.inventory.models import InventoryLevel
+
+    if not skus:
+        return {}
+    query = select(InventoryLevel.sku, func.sum(InventoryLevel.on_hand - InventoryLevel.committed)).where(
+        InventoryLevel.account_id == order.account_id, InventoryLevel.sku.in_(skus))
+    query = query.where(InventoryLevel.sub_client_id.is_(None) if order.sub_client_id is None
+                        else InventoryLevel.sub_client_id == order.sub_client_id)
+    return {sku: int(total or 0) for sku, total in session.execute(query.group_by(InventoryLevel.sku))}
 
 
 def _record_rules(session: Session, order: Order, evaluation: Evaluation, now: dt.datetime) -> None:
@@ -163,7 +180,9 @@ def evaluate_order(session: Session, order: Order) -> Outcome | None:
         order.cancel_reason, order.cancelled_at = decision.cancelled.reason, now
     elif decision.hold is not None:
         held = decision.hold
-        hold(session, order, reason=held.reason, actor=f"rule:{held.rule.name}" if held.rule else actor,
+        # Inventory-watch holds are marked so the stock re-check job finds them (pipeline.tasks).
+        by = "inventory" if held.kind.value == "inventory" else "rule"
+        hold(session, order, reason=held.reason, actor=f"{by}:{held.rule.name}" if held.rule else actor,
              component=COMPONENT, rule_id=held.rule.id if held.rule else None, until=held.hold_until)
         record_preorder_hold(session, order, held, now=now)
     elif (pinned := pinned_connection(session, order)) is not None:

@@ -21,6 +21,8 @@ from warpware.connectors.base import (
     RetryableConnectorError,
     ShipmentNotice,
 )
+from sqlalchemy import select
+
 from warpware.kit.clock import utcnow
 from warpware.labels import service as labels_service
 from warpware.orders import repository as orders_repository
@@ -221,6 +223,36 @@ def auto_release_job(payload: dict[str, Any], ctx: JobContext) -> None:
             return
         # The hold has served its time: that rule does not hold the order again.
         release_order(session, order, actor="scheduler")
+
+
+STOCK_RECHECK_SECONDS = 60
+
+
+def ensure_schedules(database: Any) -> None:
+    """The pipeline's periodic jobs, as durable schedules (an upsert: every worker start may call it)."""
+    from warpware.worker import schedule
+
+    with database.writing() as session:
+        schedule(session, "orders.recheck_stock_holds", STOCK_RECHECK_SECONDS)
+
+
+@job_handler("orders.recheck_stock_holds")
+def recheck_stock_holds_job(payload: dict[str, Any], ctx: JobContext) -> None:
+    """Release inventory-watch holds whose SKUs are back in stock; they go through the rules again."""
+    from warpware.pipeline.evaluation import stock_for
+    from warpware.pipeline.service import release_order
+
+    with ctx.finishing() as session:
+        held = session.scalars(select(Order).where(
+            Order.status == OrderStatus.HOLD.value, Order.held_by.like("inventory:%")
+        ).order_by(Order.seq).limit(500).with_for_update()).all()
+        for order in held:
+            needed: dict[str, int] = {}
+            for line in orders_repository.lines_for(session, [order.id])[order.id]:
+                needed[line.sku] = needed.get(line.sku, 0) + line.quantity
+            stock = stock_for(session, order, set(needed))
+            if all(stock.get(sku, qty) >= qty for sku, qty in needed.items()):
+                release_order(session, order, actor="inventory watch", remember_rule=False)
 
 
 @job_handler("order.cancel_remote")
