@@ -130,8 +130,13 @@ def create_app(
             from warpware.pipeline.tasks import ensure_schedules
 
             ensure_schedules(database)
-        worker = start_embedded_worker(database, concurrency=settings.worker_concurrency,
-                                       handler_modules=HANDLER_MODULES) if run_worker else None
+        worker = (
+            start_embedded_worker(
+                database, concurrency=settings.worker_concurrency, handler_modules=HANDLER_MODULES
+            )
+            if run_worker
+            else None
+        )
         try:
             yield
         finally:
@@ -157,10 +162,25 @@ def create_app(
         server_processes=settings.server_processes,
     )
     # Included one level deep (not through a parent /partner/v1 router): route matching walks fewer layers.
-    for router in (system_router, orders_router, pipeline_router, connections_router, rules_router,
-                   preorders_router, rates_router, exports_router, simulation_router, walter_router,
-                   webhooks_router, file_channels_router, inventory_router, locations_router, products_router,
-                   labels_router, shipments_router):
+    for router in (
+        system_router,
+        orders_router,
+        pipeline_router,
+        connections_router,
+        rules_router,
+        preorders_router,
+        rates_router,
+        exports_router,
+        simulation_router,
+        walter_router,
+        webhooks_router,
+        file_channels_router,
+        inventory_router,
+        locations_router,
+        products_router,
+        labels_router,
+        shipments_router,
+    ):
         app.include_router(router, prefix="/partner/v1")
     app.include_router(pipeline_hooks)
     app.include_router(channels_router)

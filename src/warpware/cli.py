@@ -9,7 +9,6 @@ import uuid
 from typing import Annotated
 
 import typer
-
 from sqlalchemy.orm import Session
 
 from warpware.accounts.domain import Principal
@@ -83,13 +82,14 @@ def sandbox_warehouse(ctx: typer.Context) -> None:
 @app.command()
 def worker(
     concurrency: Annotated[int, typer.Option(help="Jobs run at once in this process")] = 8,
-    lease_seconds: Annotated[float, typer.Option(help="How long a claimed job is ours without a heartbeat")] = 30.0,
+    lease_seconds: Annotated[
+        float, typer.Option(help="How long a claimed job is ours without a heartbeat")
+    ] = 30.0,
 ) -> None:
     """Run a worker process: claims due jobs until SIGTERM (any number of them, on any machine)."""
     from warpware.app import HANDLER_MODULES
-    from warpware.worker import run_worker_process
-
     from warpware.pipeline.tasks import ensure_schedules
+    from warpware.worker import run_worker_process
 
     ensure_schedules(_database())
     run_worker_process(get_settings().database_url, concurrency, HANDLER_MODULES, lease_seconds=lease_seconds)
@@ -128,8 +128,13 @@ def _principal(session: Session, account: str) -> Principal:
     if found is None:
         _err(f"error: no account {account!r}")
         raise typer.Exit(2)
-    return Principal(account_id=found.id, account_slug=found.slug, integration_id=None,
-                     scopes=frozenset({"read", "write"}), home_country=found.home_country)
+    return Principal(
+        account_id=found.id,
+        account_slug=found.slug,
+        integration_id=None,
+        scopes=frozenset({"read", "write"}),
+        home_country=found.home_country,
+    )
 
 
 @connections_app.command("create")
@@ -149,8 +154,13 @@ def connections_create(
     from warpware.errors import WarpWareError
 
     try:
-        body = ConnectionCreate(name=name, type=type, settings=json.loads(settings),
-                                credentials=json.loads(credentials), is_default=default)
+        body = ConnectionCreate(
+            name=name,
+            type=type,
+            settings=json.loads(settings),
+            credentials=json.loads(credentials),
+            is_default=default,
+        )
         with _database().writing() as session:
             connection = service.create(session, _principal(session, account), body)
     except (ValueError, WarpWareError) as exc:
@@ -200,15 +210,14 @@ def demo(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
 ) -> None:
     """Start the service for a first look: SQLite under ./var, a demo account, its key printed once."""
-    from warpware.accounts import repository
-    from warpware.accounts.service import create_api_key
-    from warpware.schema import upgrade
-
     import subprocess
 
+    from warpware.accounts import repository
+    from warpware.accounts.service import create_api_key
     from warpware.connections import repository as connections_repository
     from warpware.connections import service as connections_service
     from warpware.connections.schemas import ConnectionCreate
+    from warpware.schema import upgrade
 
     database = _database()
     upgrade(database)
@@ -217,16 +226,39 @@ def demo(
         existing = repository.integrations_for(session, account.id) if account else []
         created = None
         if not existing:
-            created = create_api_key(session, account_slug=DEMO_ACCOUNT, sub_client_slug=DEMO_SUB_CLIENT,
-                                     name="Demo key", scopes="read,write")
+            created = create_api_key(
+                session,
+                account_slug=DEMO_ACCOUNT,
+                sub_client_slug=DEMO_SUB_CLIENT,
+                name="Demo key",
+                scopes="read,write",
+            )
         demo_principal = _principal(session, DEMO_ACCOUNT)
         if not connections_repository.for_account(session, demo_principal.account_id):
-            connections_service.create(session, demo_principal, ConnectionCreate(
-                name="Sandbox warehouse", type="sandbox", is_default=True,
-                settings={"base_url": f"http://127.0.0.1:{SANDBOX_PORT}"}))
+            connections_service.create(
+                session,
+                demo_principal,
+                ConnectionCreate(
+                    name="Sandbox warehouse",
+                    type="sandbox",
+                    is_default=True,
+                    settings={"base_url": f"http://127.0.0.1:{SANDBOX_PORT}"},
+                ),
+            )
     # The bundled sandbox warehouse, so orders flow from pending to shipped on a fresh machine.
-    sandbox = subprocess.Popen([sys.executable, "-m", "warpware.sandbox", "--port", str(SANDBOX_PORT),
-                                "--ship-delay", "15", "--log-level", "warning"])
+    sandbox = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "warpware.sandbox",
+            "--port",
+            str(SANDBOX_PORT),
+            "--ship-delay",
+            "15",
+            "--log-level",
+            "warning",
+        ]
+    )
     if created is not None:
         typer.echo("\n  Demo account: demo:main\n  API key (shown once, store it now):\n")
         typer.echo(f"    {created.key}\n")

@@ -366,14 +366,6 @@ def test_an_order_cancelled_while_its_send_is_in_flight_is_cancelled_at_the_ware
     assert [job.status for job in _jobs(db, order_id, "order.cancel_remote")] == ["done"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG (gap): orders/service.py cancel_order() cancels a processing (already sent) order locally and "
-        "enqueues nothing, so the warehouse keeps it and ships it; only the in-flight case in "
-        "pipeline/tasks.py dispatch_job enqueues order.cancel_remote."
-    ),
-)
 def test_an_order_cancelled_after_it_was_sent_is_cancelled_at_the_warehouse(
     db: Database, pipeline: Pipeline, quiet_sandbox: httpx.Client
 ) -> None:
@@ -452,9 +444,6 @@ def backlog(db: Database) -> Iterator[Callable[[int], None]]:
 def test_a_claim_costs_the_same_behind_a_backlog_of_two_thousand_orders(
     db: Database, backlog: Callable[[int], None], request: pytest.FixtureRequest
 ) -> None:
-    if db.dialect == "sqlite":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=SQLITE_CLAIM_SCAN))
-
     def median_claim_ms(queued: int) -> float:
         backlog(queued)
         times = []

@@ -16,4 +16,6 @@ def for_account(session: Session, account_id: uuid.UUID, *, enabled_only: bool =
 
 
 def get(session: Session, account_id: uuid.UUID, rule_id: uuid.UUID) -> Rule | None:
-    return session.scalars(select(Rule).where(Rule.account_id == account_id, Rule.id == rule_id)).one_or_none()
+    return session.scalars(
+        select(Rule).where(Rule.account_id == account_id, Rule.id == rule_id)
+    ).one_or_none()

@@ -15,21 +15,39 @@ from warpware.kit.clock import utcnow
 from warpware.kit.ids import parse_uuid
 from warpware.rules import RuleDefinition, RuleValidationError, parse_rule, parse_rules, yaml_rule_items
 
-RULE_FIELDS = ("name", "description", "stage", "priority", "enabled", "stop_on_match", "conditions", "actions")
+RULE_FIELDS = (
+    "name",
+    "description",
+    "stage",
+    "priority",
+    "enabled",
+    "stop_on_match",
+    "conditions",
+    "actions",
+)
 
 
 def _definition(data: dict[str, Any]) -> RuleDefinition:
     try:
         return parse_rule(data)
     except RuleValidationError as exc:
-        raise Unprocessable(f"Invalid rule: {exc}", extra={
-            "errors": [{"field": e.path or "rule", "message": e.message} for e in exc.errors]}) from None
+        raise Unprocessable(
+            f"Invalid rule: {exc}",
+            extra={"errors": [{"field": e.path or "rule", "message": e.message} for e in exc.errors]},
+        ) from None
 
 
 def rule_as_data(rule: Rule) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": str(rule.id), "name": rule.name, "description": rule.description,
-                            "stage": rule.stage, "priority": rule.priority, "enabled": rule.enabled,
-                            "stop_on_match": rule.stop_on_match, "actions": rule.actions}
+    data: dict[str, Any] = {
+        "id": str(rule.id),
+        "name": rule.name,
+        "description": rule.description,
+        "stage": rule.stage,
+        "priority": rule.priority,
+        "enabled": rule.enabled,
+        "stop_on_match": rule.stop_on_match,
+        "actions": rule.actions,
+    }
     if rule.conditions is not None:
         data["conditions"] = rule.conditions
     return data
@@ -41,7 +59,9 @@ def rule_read(rule: Rule) -> dict[str, Any]:
 
 def definitions_for(session: Session, account_id: uuid.UUID) -> list[RuleDefinition]:
     """The account's enabled rules as the engine takes them (stored rules were validated on the way in)."""
-    return [parse_rule(rule_as_data(r)) for r in repository.for_account(session, account_id, enabled_only=True)]
+    return [
+        parse_rule(rule_as_data(r)) for r in repository.for_account(session, account_id, enabled_only=True)
+    ]
 
 
 def create(session: Session, principal: Principal, data: dict[str, Any]) -> Rule:
@@ -49,10 +69,19 @@ def create(session: Session, principal: Principal, data: dict[str, Any]) -> Rule
         raise Unprocessable("id is assigned by the server; leave it out")
     definition = _definition(data)
     now = utcnow()
-    rule = Rule(account_id=principal.account_id, name=definition.name, description=definition.description,
-                stage=definition.stage.value, priority=definition.priority, enabled=definition.enabled,
-                stop_on_match=definition.stop_on_match, conditions=data.get("conditions"),
-                actions=list(data.get("actions") or []), created_at=now, updated_at=now)
+    rule = Rule(
+        account_id=principal.account_id,
+        name=definition.name,
+        description=definition.description,
+        stage=definition.stage.value,
+        priority=definition.priority,
+        enabled=definition.enabled,
+        stop_on_match=definition.stop_on_match,
+        conditions=data.get("conditions"),
+        actions=list(data.get("actions") or []),
+        created_at=now,
+        updated_at=now,
+    )
     session.add(rule)
     session.flush()
     return rule

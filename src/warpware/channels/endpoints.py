@@ -48,16 +48,28 @@ def _json(body: bytes) -> object:
 
 
 def _answer(result: service.ChannelResult) -> Response:
-    return json_response({"data": {"outcome": result.outcome, "order_id": str(result.order_id) if result.order_id
-                                   else None, "detail": result.detail}, "meta": {}})
+    return json_response(
+        {
+            "data": {
+                "outcome": result.outcome,
+                "order_id": str(result.order_id) if result.order_id else None,
+                "detail": result.detail,
+            },
+            "meta": {},
+        }
+    )
 
 
-@router.post("/channels/shopify/{connection_id}/webhooks", summary="Shopify orders/create, updated, cancelled")
+@router.post(
+    "/channels/shopify/{connection_id}/webhooks", summary="Shopify orders/create, updated, cancelled"
+)
 async def shopify_webhook(connection_id: str, request: Request) -> Response:
     body = await request.body()
     connection = _connection(request, connection_id, "shopify")
     credentials = credentials_of(connection)
-    secrets = [s for s in (credentials.get("webhook_secret"), credentials.get("previous_webhook_secret")) if s]
+    secrets = [
+        s for s in (credentials.get("webhook_secret"), credentials.get("previous_webhook_secret")) if s
+    ]
     headers = read_shopify_headers(request.headers)
     if not verify_shopify_hmac(body, headers.hmac_sha256, secrets):
         raise Unauthorized("X-Shopify-Hmac-Sha256 does not match this connection's webhook secret")
@@ -71,7 +83,9 @@ async def shopify_webhook(connection_id: str, request: Request) -> Response:
         except ChannelPayloadError as exc:
             raise Unprocessable(f"Shopify order could not be read: {exc}") from None
         if event.is_cancellation:
-            result = service.cancel_from_channel(session, connection, event.channel_order_id, event.cancel_reason)
+            result = service.cancel_from_channel(
+                session, connection, event.channel_order_id, event.cancel_reason
+            )
         elif event.order is not None and event.topic == "orders/create":
             result = service.ingest_channel_order(session, connection, event.order)
         elif event.order is not None:
@@ -85,7 +99,9 @@ async def shopify_webhook(connection_id: str, request: Request) -> Response:
     return _answer(result)
 
 
-@router.post("/channels/woocommerce/{connection_id}/webhooks", summary="WooCommerce order.created / order.updated")
+@router.post(
+    "/channels/woocommerce/{connection_id}/webhooks", summary="WooCommerce order.created / order.updated"
+)
 async def woocommerce_webhook(connection_id: str, request: Request) -> Response:
     body = await request.body()
     connection = _connection(request, connection_id, "woocommerce")
@@ -107,10 +123,10 @@ async def woocommerce_webhook(connection_id: str, request: Request) -> Response:
             raise Unprocessable(f"WooCommerce order could not be read: {exc}") from None
         status = payload.get("status") if isinstance(payload, dict) else None
         if status == "cancelled" and order.channel_order_id:
-            result = service.cancel_from_channel(session, connection, order.channel_order_id, "Cancelled in WooCommerce")
+            result = service.cancel_from_channel(
+                session, connection, order.channel_order_id, "Cancelled in WooCommerce"
+            )
         else:
             result = service.ingest_channel_order(session, connection, order)
         service.finish_delivery(session, connection, headers.delivery_id, result)
     return _answer(result)
-
-

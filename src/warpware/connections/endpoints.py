@@ -26,36 +26,48 @@ def list_connections(request: Request, principal: Principal = Depends(require_re
 
 
 @router.post("/connections", status_code=201, summary="Create a destination connection")
-def create_connection(body: ConnectionCreate, request: Request, principal: Principal = Depends(require_write)) -> Response:
+def create_connection(
+    body: ConnectionCreate, request: Request, principal: Principal = Depends(require_write)
+) -> Response:
     with _db(request).writing() as session:
         connection = service.create(session, principal, body)
     return envelope(connection_read(connection), status_code=201)
 
 
 @router.get("/connections/{connection_id}", summary="Get a connection")
-def get_connection(connection_id: str, request: Request, principal: Principal = Depends(require_read)) -> Response:
+def get_connection(
+    connection_id: str, request: Request, principal: Principal = Depends(require_read)
+) -> Response:
     with _db(request).reading() as session:
         connection = service.get(session, principal, connection_id)
     return envelope(connection_read(connection))
 
 
 @router.patch("/connections/{connection_id}", summary="Edit a connection")
-def update_connection(connection_id: str, body: ConnectionUpdate, request: Request,
-                      principal: Principal = Depends(require_write)) -> Response:
+def update_connection(
+    connection_id: str,
+    body: ConnectionUpdate,
+    request: Request,
+    principal: Principal = Depends(require_write),
+) -> Response:
     with _db(request).writing() as session:
         connection = service.update(session, principal, connection_id, body)
     return envelope(connection_read(connection))
 
 
 @router.delete("/connections/{connection_id}", summary="Delete a connection")
-def delete_connection(connection_id: str, request: Request, principal: Principal = Depends(require_write)) -> Response:
+def delete_connection(
+    connection_id: str, request: Request, principal: Principal = Depends(require_write)
+) -> Response:
     with _db(request).writing() as session:
         service.delete(session, principal, connection_id)
     return envelope({"id": connection_id, "deleted": True})
 
 
 @router.post("/connections/{connection_id}/test", summary="Call the remote once and report")
-def test_connection(connection_id: str, request: Request, principal: Principal = Depends(require_write)) -> Response:
+def test_connection(
+    connection_id: str, request: Request, principal: Principal = Depends(require_write)
+) -> Response:
     with _db(request).writing() as session:
         result = service.test_connection(session, principal, connection_id)
     return envelope(result)

@@ -9,9 +9,13 @@ from warpware.connections.models import Connection, ConnectionCall
 
 
 def get(session: Session, account_id: uuid.UUID, connection_id: uuid.UUID) -> Connection | None:
-    return session.scalars(select(Connection).where(
-        Connection.account_id == account_id, Connection.id == connection_id, Connection.deleted_at.is_(None)
-    )).one_or_none()
+    return session.scalars(
+        select(Connection).where(
+            Connection.account_id == account_id,
+            Connection.id == connection_id,
+            Connection.deleted_at.is_(None),
+        )
+    ).one_or_none()
 
 
 def get_unscoped(session: Session, connection_id: uuid.UUID) -> Connection | None:
@@ -19,13 +23,21 @@ def get_unscoped(session: Session, connection_id: uuid.UUID) -> Connection | Non
 
 
 def for_account(session: Session, account_id: uuid.UUID) -> list[Connection]:
-    return list(session.scalars(select(Connection).where(
-        Connection.account_id == account_id, Connection.deleted_at.is_(None)).order_by(Connection.created_at)))
+    return list(
+        session.scalars(
+            select(Connection)
+            .where(Connection.account_id == account_id, Connection.deleted_at.is_(None))
+            .order_by(Connection.created_at)
+        )
+    )
 
 
 def clear_default(session: Session, account_id: uuid.UUID, keep: uuid.UUID) -> None:
-    session.execute(update(Connection).where(Connection.account_id == account_id, Connection.id != keep)
-                    .values(is_default=False))
+    session.execute(
+        update(Connection)
+        .where(Connection.account_id == account_id, Connection.id != keep)
+        .values(is_default=False)
+    )
 
 
 def add_call(session: Session, call: ConnectionCall) -> None:

@@ -29,10 +29,17 @@ class ConnectionUpdate(BaseModel):
 def connection_read(connection: Any) -> dict[str, Any]:
     """Never the credentials: only whether some are stored."""
     return {
-        "id": connection.id, "name": connection.name, "type": connection.type, "settings": connection.settings,
+        "id": connection.id,
+        "name": connection.name,
+        "type": connection.type,
+        "settings": connection.settings,
         "sub_client_id": connection.sub_client_id,
-        "has_credentials": bool(connection.credentials_encrypted), "is_default": connection.is_default,
-        "push_enabled": connection.push_enabled, "created_at": connection.created_at,
-        "updated_at": connection.updated_at, "last_success_at": connection.last_success_at,
-        "last_error_at": connection.last_error_at, "last_error": connection.last_error,
+        "has_credentials": bool(connection.credentials_encrypted),
+        "is_default": connection.is_default,
+        "push_enabled": connection.push_enabled,
+        "created_at": connection.created_at,
+        "updated_at": connection.updated_at,
+        "last_success_at": connection.last_success_at,
+        "last_error_at": connection.last_error_at,
+        "last_error": connection.last_error,
     }

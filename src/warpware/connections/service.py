@@ -28,13 +28,16 @@ def _validated(type_name: str, settings: dict[str, Any], credentials: dict[str, 
         kind = connection_type(type_name)
     except ValueError as exc:
         raise Unprocessable(str(exc)) from None
-    for label, model, data in (("settings", kind.settings_model, settings),
-                               ("credentials", kind.credentials_model, credentials)):
+    for label, model, data in (
+        ("settings", kind.settings_model, settings),
+        ("credentials", kind.credentials_model, credentials),
+    ):
         try:
             model.model_validate(data)
         except ValidationError as exc:
             detail, fields = validation_detail(
-                [{**e, "loc": (label, *e.get("loc", ()))} for e in exc.errors()])
+                [{**e, "loc": (label, *e.get("loc", ()))} for e in exc.errors()]
+            )
             # Never echo credential values back in an error.
             raise Unprocessable(detail, extra={"errors": fields}) from None
 
@@ -42,10 +45,18 @@ def _validated(type_name: str, settings: dict[str, Any], credentials: dict[str, 
 def create(session: Session, principal: Principal, body: ConnectionCreate) -> Connection:
     _validated(body.type, body.settings, body.credentials)
     now = utcnow()
-    connection = Connection(account_id=principal.account_id, sub_client_id=principal.sub_client_id,
-                            name=body.name, type=body.type,
-                            settings=body.settings, credentials_encrypted=crypto.encrypt(json.dumps(body.credentials)),
-                            is_default=body.is_default, push_enabled=body.push_enabled, created_at=now, updated_at=now)
+    connection = Connection(
+        account_id=principal.account_id,
+        sub_client_id=principal.sub_client_id,
+        name=body.name,
+        type=body.type,
+        settings=body.settings,
+        credentials_encrypted=crypto.encrypt(json.dumps(body.credentials)),
+        is_default=body.is_default,
+        push_enabled=body.push_enabled,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(connection)
     session.flush()
     if body.is_default:
@@ -116,13 +127,31 @@ def is_destination(connection: Connection) -> bool:
     return connection.type in DESTINATION_TYPES
 
 
-def record_call(session: Session, connection: Connection, *, operation: str, ok: bool, duration_ms: int,
-                order_id: uuid.UUID | None = None, error: ConnectorError | None = None) -> None:
+def record_call(
+    session: Session,
+    connection: Connection,
+    *,
+    operation: str,
+    ok: bool,
+    duration_ms: int,
+    order_id: uuid.UUID | None = None,
+    error: ConnectorError | None = None,
+) -> None:
     now = utcnow()
-    repository.add_call(session, ConnectionCall(
-        account_id=connection.account_id, connection_id=connection.id, order_id=order_id, operation=operation,
-        ok=ok, error_category=error.category if error else None, error_message=error.message[:1000] if error else None,
-        duration_ms=duration_ms, occurred_at=now))
+    repository.add_call(
+        session,
+        ConnectionCall(
+            account_id=connection.account_id,
+            connection_id=connection.id,
+            order_id=order_id,
+            operation=operation,
+            ok=ok,
+            error_category=error.category if error else None,
+            error_message=error.message[:1000] if error else None,
+            duration_ms=duration_ms,
+            occurred_at=now,
+        ),
+    )
     if ok:
         connection.last_success_at = now
     else:
@@ -139,8 +168,16 @@ def test_connection(session: Session, principal: Principal, connection_id: str) 
         remote = destination_for(connection) if is_destination(connection) else writer_for(connection)
         remote.test()  # type: ignore[union-attr]
     except ConnectorError as exc:
-        record_call(session, connection, operation="test", ok=False,
-                    duration_ms=int((time.monotonic() - started) * 1000), error=exc)
+        record_call(
+            session,
+            connection,
+            operation="test",
+            ok=False,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            error=exc,
+        )
         return {"ok": False, "error_category": exc.category, "message": exc.message}
-    record_call(session, connection, operation="test", ok=True, duration_ms=int((time.monotonic() - started) * 1000))
+    record_call(
+        session, connection, operation="test", ok=True, duration_ms=int((time.monotonic() - started) * 1000)
+    )
     return {"ok": True, "message": "Connection works"}

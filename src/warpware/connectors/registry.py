@@ -44,8 +44,9 @@ class SandboxCredentials(BaseModel):
 
 def _sandbox(settings: SandboxSettings, credentials: SandboxCredentials) -> Destination:
     return ExtensivDestination(
-        ExtensivSettings(base_url=settings.base_url, customer_id=settings.customer_id,
-                         facility_id=settings.facility_id),
+        ExtensivSettings(
+            base_url=settings.base_url, customer_id=settings.customer_id, facility_id=settings.facility_id
+        ),
         ExtensivCredentials(client_id=credentials.client_id, client_secret=credentials.client_secret),
     )
 
@@ -77,8 +78,12 @@ def _shopify_writer(settings: Any, credentials: ShopifyChannelCredentials) -> Tr
 def _woocommerce_writer(settings: Any, credentials: WooCommerceChannelCredentials) -> TrackingWriter:
     from warpware.connectors.woocommerce import WooCommerceCredentials, WooCommerceTrackingWriter
 
-    return WooCommerceTrackingWriter(settings, WooCommerceCredentials(
-        consumer_key=credentials.consumer_key, consumer_secret=credentials.consumer_secret))
+    return WooCommerceTrackingWriter(
+        settings,
+        WooCommerceCredentials(
+            consumer_key=credentials.consumer_key, consumer_secret=credentials.consumer_secret
+        ),
+    )
 
 
 def _edi_writer(settings: Any, credentials: Any) -> TrackingWriter:
@@ -111,13 +116,25 @@ class ConnectionType:
 
 DESTINATION_TYPES: dict[str, ConnectionType] = {
     "sandbox": ConnectionType("sandbox", "Sandbox warehouse", SandboxSettings, SandboxCredentials, _sandbox),
-    "extensiv": ConnectionType("extensiv", "Extensiv 3PL Warehouse Manager", ExtensivSettings,
-                               ExtensivCredentials, ExtensivDestination),
-    "shipstation": ConnectionType("shipstation", "ShipStation", ShipStationSettings, ShipStationCredentials,
-                                  ShipStationDestination),
-    "http": ConnectionType("http", "HTTP warehouse API", HttpWarehouseSettings, HttpWarehouseCredentials,
-                           HttpWarehouseDestination),
+    "extensiv": ConnectionType(
+        "extensiv",
+        "Extensiv 3PL Warehouse Manager",
+        ExtensivSettings,
+        ExtensivCredentials,
+        ExtensivDestination,
+    ),
+    "shipstation": ConnectionType(
+        "shipstation", "ShipStation", ShipStationSettings, ShipStationCredentials, ShipStationDestination
+    ),
+    "http": ConnectionType(
+        "http",
+        "HTTP warehouse API",
+        HttpWarehouseSettings,
+        HttpWarehouseCredentials,
+        HttpWarehouseDestination,
+    ),
 }
+
 
 def _channel_types() -> dict[str, ConnectionType]:
     from warpware.channels.channel_settings import (
@@ -132,17 +149,26 @@ def _channel_types() -> dict[str, ConnectionType]:
     from warpware.connectors.woocommerce import WooCommerceSettings
 
     return {
-        "shopify": ConnectionType("shopify", "Shopify store", ShopifySettings, ShopifyChannelCredentials,
-                                  writer=_shopify_writer),
-        "woocommerce": ConnectionType("woocommerce", "WooCommerce store", WooCommerceSettings,
-                                      WooCommerceChannelCredentials, writer=_woocommerce_writer),
+        "shopify": ConnectionType(
+            "shopify", "Shopify store", ShopifySettings, ShopifyChannelCredentials, writer=_shopify_writer
+        ),
+        "woocommerce": ConnectionType(
+            "woocommerce",
+            "WooCommerce store",
+            WooCommerceSettings,
+            WooCommerceChannelCredentials,
+            writer=_woocommerce_writer,
+        ),
         # File and email channels (warpware.channels): their writers send 856s, shipment files, emails.
-        "edi": ConnectionType("edi", "EDI X12 trading partner", EdiSettings, EdiCredentials,
-                              writer=_edi_writer),
-        "csv": ConnectionType("csv", "CSV / Excel order files", CsvSettings, CsvCredentials,
-                              writer=_csv_writer),
-        "email": ConnectionType("email", "Order email inbox", EmailSettings, EmailCredentials,
-                                writer=_email_writer),
+        "edi": ConnectionType(
+            "edi", "EDI X12 trading partner", EdiSettings, EdiCredentials, writer=_edi_writer
+        ),
+        "csv": ConnectionType(
+            "csv", "CSV / Excel order files", CsvSettings, CsvCredentials, writer=_csv_writer
+        ),
+        "email": ConnectionType(
+            "email", "Order email inbox", EmailSettings, EmailCredentials, writer=_email_writer
+        ),
     }
 
 
@@ -154,21 +180,24 @@ def connection_type(name: str) -> ConnectionType:
     try:
         return CONNECTION_TYPES[name]
     except KeyError:
-        raise ValueError(f"unknown connection type {name!r}; known types: {', '.join(sorted(CONNECTION_TYPES))}") \
-            from None
+        raise ValueError(
+            f"unknown connection type {name!r}; known types: {', '.join(sorted(CONNECTION_TYPES))}"
+        ) from None
 
 
 def build_writer(type_name: str, settings: dict[str, Any], credentials: dict[str, Any]) -> TrackingWriter:
     kind = connection_type(type_name)
     if kind.writer is None:
         raise ValueError(f"{type_name} connections take no tracking writeback")
-    return kind.writer(kind.settings_model.model_validate(settings),
-                       kind.credentials_model.model_validate(credentials))
+    return kind.writer(
+        kind.settings_model.model_validate(settings), kind.credentials_model.model_validate(credentials)
+    )
 
 
 def build_destination(type_name: str, settings: dict[str, Any], credentials: dict[str, Any]) -> Destination:
     kind = connection_type(type_name)
     if kind.destination is None:
         raise ValueError(f"{type_name} connections are channels, not destinations")
-    return kind.destination(kind.settings_model.model_validate(settings),
-                            kind.credentials_model.model_validate(credentials))
+    return kind.destination(
+        kind.settings_model.model_validate(settings), kind.credentials_model.model_validate(credentials)
+    )

@@ -25,7 +25,9 @@ def _fernet() -> Fernet:
     try:
         return Fernet(key)
     except ValueError as exc:
-        raise SecretKeyError("WARPWARE_SECRET_KEY must be 32 bytes in urlsafe base64 (Fernet.generate_key())") from exc
+        raise SecretKeyError(
+            "WARPWARE_SECRET_KEY must be 32 bytes in urlsafe base64 (Fernet.generate_key())"
+        ) from exc
 
 
 def _key_from_file(path: Path) -> bytes:

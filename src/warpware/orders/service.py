@@ -29,7 +29,7 @@ from warpware.orders.domain import (
 )
 from warpware.orders.models import Order, OrderLine
 from warpware.orders.schemas import OrderCreate, OrderUpdate
-from warpware.worker.queue import enqueue_many
+from warpware.worker.queue import enqueue, enqueue_many
 
 INGESTION = "OrderIngestionService"
 API_COMPONENT = "PartnerAPI"
@@ -378,8 +378,13 @@ def change_status(
     component: str = API_COMPONENT,
     table: dict[OrderStatus, frozenset[OrderStatus]] | None = None,
     reason: str | None = None,
+    tell_destination: bool = True,
 ) -> None:
-    """Move an order through the state machine and record the change on its timeline."""
+    """Move an order through the state machine and record the change on its timeline.
+
+    Cancelling an order the warehouse already holds (processing) also queues the cancel there, unless
+    the news came from the warehouse itself (`tell_destination=False`).
+    """
     try:
         event = transition(OrderStatus(order.status), target, **({"table": table} if table else {}))
     except IllegalTransition as exc:
@@ -389,6 +394,12 @@ def change_status(
     order.updated_at = now
     # Stock follows the order: committed when routed, released when cancelled, consumed when shipped.
     inventory_commitments.on_status_change(session, order, event.old_status, event.new_status)
+    if (
+        tell_destination
+        and event.old_status is OrderStatus.PROCESSING
+        and event.new_status is OrderStatus.CANCELLED
+    ):
+        enqueue(session, "order.cancel_remote", {"order_id": str(order.id)}, ordering_key=f"order:{order.id}")
     details: dict[str, Any] = {"old_status": event.old_status.value, "new_status": event.new_status.value}
     if reason:
         details["reason"] = reason

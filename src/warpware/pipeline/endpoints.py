@@ -45,16 +45,27 @@ class AssignRequest(BaseModel):
 
 
 def _short(order: Any) -> dict[str, Any]:
-    return {"id": order.id, "status": order.status, "is_held": order.status == "hold",
-            "hold_reason": order.hold_reason, "retry_count": order.retry_count, "connection_id": order.connection_id}
+    return {
+        "id": order.id,
+        "status": order.status,
+        "is_held": order.status == "hold",
+        "hold_reason": order.hold_reason,
+        "retry_count": order.retry_count,
+        "connection_id": order.connection_id,
+    }
 
 
 @router.post("/orders/{order_id}/hold", summary="Hold an order that has not been sent")
-def hold_order(order_id: str, request: Request, body: HoldRequest | None = None,
-               principal: Principal = Depends(require_write)) -> Response:
+def hold_order(
+    order_id: str,
+    request: Request,
+    body: HoldRequest | None = None,
+    principal: Principal = Depends(require_write),
+) -> Response:
     with _db(request).writing() as session:
-        order = service.hold_order(session, principal, order_id, reason=body.reason if body else None,
-                                   actor=actor_for(principal))
+        order = service.hold_order(
+            session, principal, order_id, reason=body.reason if body else None, actor=actor_for(principal)
+        )
     return envelope(_short(order))
 
 
@@ -73,15 +84,20 @@ def retry_order(order_id: str, request: Request, principal: Principal = Depends(
 
 
 @router.post("/orders/{order_id}/assign", summary="Route an order to a connection by hand")
-def assign_order(order_id: str, body: AssignRequest, request: Request,
-                 principal: Principal = Depends(require_write)) -> Response:
+def assign_order(
+    order_id: str, body: AssignRequest, request: Request, principal: Principal = Depends(require_write)
+) -> Response:
     with _db(request).writing() as session:
         order = service.assign(session, principal, order_id, body.connection_id, actor=actor_for(principal))
     return envelope(_short(order))
 
 
-@router.post("/orders/{order_id}/clear-duplicate", summary="Clear the duplicate flag so the order can be re-ingested")
-def clear_duplicate(order_id: str, request: Request, principal: Principal = Depends(require_write)) -> Response:
+@router.post(
+    "/orders/{order_id}/clear-duplicate", summary="Clear the duplicate flag so the order can be re-ingested"
+)
+def clear_duplicate(
+    order_id: str, request: Request, principal: Principal = Depends(require_write)
+) -> Response:
     with _db(request).writing() as session:
         order = service.clear_duplicate_flag(session, principal, order_id, actor=actor_for(principal))
     return envelope({"id": order.id, "duplicate_flag_cleared": True})
@@ -97,7 +113,9 @@ def get_tracking(order_id: str, request: Request, principal: Principal = Depends
 @router.get("/health", summary="Failed, held and stuck orders; per-connection error rates")
 def get_health(request: Request, principal: Principal = Depends(require_read)) -> Response:
     with _db(request).reading() as session:
-        data = service.health(session, principal, stuck_after_minutes=request.app.state.settings.stuck_after_minutes)
+        data = service.health(
+            session, principal, stuck_after_minutes=request.app.state.settings.stuck_after_minutes
+        )
     return envelope(data, {"client_id": principal.client_id})
 
 
@@ -126,7 +144,9 @@ def _verify(connection: Connection, body: bytes, signature: str | None) -> None:
         raise Unauthorized("Signature mismatch")
 
 
-@hooks.post("/hooks/connections/{connection_id}/tracking", summary="A destination pushes tracking for an order")
+@hooks.post(
+    "/hooks/connections/{connection_id}/tracking", summary="A destination pushes tracking for an order"
+)
 async def tracking_hook(connection_id: str, request: Request) -> Response:
     body = await request.body()
     database = _db(request)
@@ -142,14 +162,25 @@ async def tracking_hook(connection_id: str, request: Request) -> Response:
         raise Unprocessable(f"Invalid tracking payload: {exc}") from None
     order_uuid = parse_uuid(push.reference)
     with database.writing() as session:
-        order = orders_repository.get_order_unscoped(session, order_uuid, for_update=True) if order_uuid else None
+        order = (
+            orders_repository.get_order_unscoped(session, order_uuid, for_update=True) if order_uuid else None
+        )
         if order is None or order.account_id != connection.account_id or order.connection_id != connection.id:
             raise NotFound(f"No order {push.reference} at this connection")
-        apply_tracking(session, order, TrackingUpdate(
-            raw_status=push.raw_status or push.status, status=push.status, carrier=push.carrier,
-            tracking_number=push.tracking_number, service_level=push.service_level, shipped_at=push.shipped_at,
-            estimated_delivery=push.estimated_delivery, delivered_at=push.delivered_at), via=f"hook:{connection.type}")
+        apply_tracking(
+            session,
+            order,
+            TrackingUpdate(
+                raw_status=push.raw_status or push.status,
+                status=push.status,
+                carrier=push.carrier,
+                tracking_number=push.tracking_number,
+                service_level=push.service_level,
+                shipped_at=push.shipped_at,
+                estimated_delivery=push.estimated_delivery,
+                delivered_at=push.delivered_at,
+            ),
+            via=f"hook:{connection.type}",
+        )
         status = order.status
     return envelope({"order_id": str(order_uuid), "status": status})
-
-

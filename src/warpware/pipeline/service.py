@@ -25,7 +25,9 @@ from warpware.worker import enqueue
 COMPONENT = "OrderActions"
 
 
-def hold_order(session: Session, principal: Principal, order_id: str, *, reason: str | None, actor: str) -> Order:
+def hold_order(
+    session: Session, principal: Principal, order_id: str, *, reason: str | None, actor: str
+) -> Order:
     """A person holds an order that has not been sent. Holding a held order is a 422."""
     order = orders_service.get_order(session, principal, order_id, for_update=True)
     status = OrderStatus(order.status)
@@ -41,12 +43,22 @@ def release_order(session: Session, order: Order, *, actor: str, remember_rule: 
     """Back to pending and through the rules again. A rule hold a person released never holds it again."""
     reason = order.hold_reason
     if remember_rule and order.hold_rule_id:
-        order.released_hold_rules = list(dict.fromkeys([*(order.released_hold_rules or []), order.hold_rule_id]))
-    orders_service.change_status(session, order, OrderStatus.PENDING, actor=actor, component=COMPONENT,
-                                 reason="released")
-    orders_service.record_event(session, order, source="hold", type="released", component=COMPONENT, actor=actor,
-                                message=f"Hold released by {actor}", details={"hold_reason": reason,
-                                                                              "rule_id": order.hold_rule_id})
+        order.released_hold_rules = list(
+            dict.fromkeys([*(order.released_hold_rules or []), order.hold_rule_id])
+        )
+    orders_service.change_status(
+        session, order, OrderStatus.PENDING, actor=actor, component=COMPONENT, reason="released"
+    )
+    orders_service.record_event(
+        session,
+        order,
+        source="hold",
+        type="released",
+        component=COMPONENT,
+        actor=actor,
+        message=f"Hold released by {actor}",
+        details={"hold_reason": reason, "rule_id": order.hold_rule_id},
+    )
     order.hold_reason = order.held_by = order.hold_rule_id = None
     order.hold_until = None
     enqueue_evaluation(session, [order.id])
@@ -66,10 +78,21 @@ def retry(session: Session, principal: Principal, order_id: str, *, actor: str) 
     if order.status != OrderStatus.FAILED.value:
         raise Unprocessable(f"Only failed orders can be retried; this order is {order.status}")
     order.retry_count = 0
-    connection = (connections_repository.get(session, order.account_id, order.connection_id)
-                  if order.connection_id else None)
-    orders_service.record_event(session, order, source="push", type="manual_retry", component=COMPONENT, actor=actor,
-                                message=f"Retry requested by {actor}", details={})
+    connection = (
+        connections_repository.get(session, order.account_id, order.connection_id)
+        if order.connection_id
+        else None
+    )
+    orders_service.record_event(
+        session,
+        order,
+        source="push",
+        type="manual_retry",
+        component=COMPONENT,
+        actor=actor,
+        message=f"Retry requested by {actor}",
+        details={},
+    )
     if connection is None:
         orders_service.change_status(session, order, OrderStatus.PENDING, actor=actor, component=COMPONENT)
         enqueue_evaluation(session, [order.id])
@@ -89,7 +112,9 @@ def assign(session: Session, principal: Principal, order_id: str, connection_id:
     if connection is None:
         raise NotFound(f"Connection {connection_id} not found")
     if connection.type not in DESTINATION_TYPES:
-        raise Unprocessable(f"{connection.name} is a {connection.type} sales channel, not a fulfillment destination")
+        raise Unprocessable(
+            f"{connection.name} is a {connection.type} sales channel, not a fulfillment destination"
+        )
     order.retry_count = 0
     route(session, order, connection, assigned_by="manual", actor=actor, component=COMPONENT)
     return order
@@ -102,21 +127,38 @@ def clear_duplicate_flag(session: Session, principal: Principal, order_id: str, 
         raise Unprocessable("The duplicate flag of this order is already cleared")
     order.dedup_key = order.channel_dedup_key = None
     order.duplicate_cleared_at = utcnow()
-    orders_service.record_event(session, order, source="audit", type="duplicate_flag_cleared", component=COMPONENT,
-                                actor=actor, message=f"Duplicate flag cleared by {actor}", details={})
+    orders_service.record_event(
+        session,
+        order,
+        source="audit",
+        type="duplicate_flag_cleared",
+        component=COMPONENT,
+        actor=actor,
+        message=f"Duplicate flag cleared by {actor}",
+        details={},
+    )
     return order
 
 
 def tracking_read(order: Order) -> dict[str, Any]:
-    return {"order_id": order.id, "external_id": order.external_id, "status": order.status,
-            "extensiv_status": order.destination_status, "carrier": order.carrier,
-            "tracking_number": order.tracking_number, "service_level": order.service_level,
-            "shipped_at": order.shipped_at, "estimated_delivery": order.estimated_delivery,
-            "delivered_at": order.delivered_at}
+    return {
+        "order_id": order.id,
+        "external_id": order.external_id,
+        "status": order.status,
+        "extensiv_status": order.destination_status,
+        "carrier": order.carrier,
+        "tracking_number": order.tracking_number,
+        "service_level": order.service_level,
+        "shipped_at": order.shipped_at,
+        "estimated_delivery": order.estimated_delivery,
+        "delivered_at": order.delivered_at,
+    }
 
 
 def _count(session: Session, principal: Principal, *conditions: Any) -> int:
-    query = select(func.count()).select_from(Order).where(Order.account_id == principal.account_id, *conditions)
+    query = (
+        select(func.count()).select_from(Order).where(Order.account_id == principal.account_id, *conditions)
+    )
     if principal.sub_client_id is not None:
         query = query.where(Order.sub_client_id == principal.sub_client_id)
     return int(session.scalar(query) or 0)
@@ -127,24 +169,36 @@ def health(session: Session, principal: Principal, *, stuck_after_minutes: int) 
     stuck_before = now - dt.timedelta(minutes=stuck_after_minutes)
     in_flight = (OrderStatus.PENDING.value, OrderStatus.READY.value, OrderStatus.PROCESSING.value)
     oldest_ready = session.scalar(
-        select(func.min(Order.updated_at)).where(Order.account_id == principal.account_id,
-                                                 Order.status == OrderStatus.READY.value))
-    needs_attention = _count(session, principal, Order.status == OrderStatus.FAILED.value,
-                             Order.retry_count >= 5)
+        select(func.min(Order.updated_at)).where(
+            Order.account_id == principal.account_id, Order.status == OrderStatus.READY.value
+        )
+    )
+    needs_attention = _count(
+        session, principal, Order.status == OrderStatus.FAILED.value, Order.retry_count >= 5
+    )
     hour_ago, day_ago = now - dt.timedelta(hours=1), now - dt.timedelta(days=1)
     connections = []
     for connection in connections_repository.for_account(session, principal.account_id):
-        connections.append({"id": connection.id, "name": connection.name, "type": connection.type,
-                            "last_success_at": connection.last_success_at, "last_error_at": connection.last_error_at,
-                            "last_error": connection.last_error,
-                            "last_hour": _call_stats(session, connection, hour_ago),
-                            "last_day": _call_stats(session, connection, day_ago)})
+        connections.append(
+            {
+                "id": connection.id,
+                "name": connection.name,
+                "type": connection.type,
+                "last_success_at": connection.last_success_at,
+                "last_error_at": connection.last_error_at,
+                "last_error": connection.last_error,
+                "last_hour": _call_stats(session, connection, hour_ago),
+                "last_day": _call_stats(session, connection, day_ago),
+            }
+        )
     return {
         "failed": _count(session, principal, Order.status == OrderStatus.FAILED.value),
         "failed_needing_attention": needs_attention,
         "held": _count(session, principal, Order.status == OrderStatus.HOLD.value),
-        "stuck": {"threshold_minutes": stuck_after_minutes,
-                  "count": _count(session, principal, Order.status.in_(in_flight), Order.updated_at < stuck_before)},
+        "stuck": {
+            "threshold_minutes": stuck_after_minutes,
+            "count": _count(session, principal, Order.status.in_(in_flight), Order.updated_at < stuck_before),
+        },
         "oldest_ready_age_seconds": int((now - oldest_ready).total_seconds()) if oldest_ready else None,
         "connections": connections,
         "notifications": webhooks_service.health_notifications(session, principal),
@@ -152,10 +206,15 @@ def health(session: Session, principal: Principal, *, stuck_after_minutes: int) 
 
 
 def _call_stats(session: Session, connection: Connection, since: dt.datetime) -> dict[str, Any]:
-    rows = session.execute(select(ConnectionCall.ok, func.count()).where(
-        ConnectionCall.connection_id == connection.id, ConnectionCall.occurred_at >= since
-    ).group_by(ConnectionCall.ok)).all()
+    rows = session.execute(
+        select(ConnectionCall.ok, func.count())
+        .where(ConnectionCall.connection_id == connection.id, ConnectionCall.occurred_at >= since)
+        .group_by(ConnectionCall.ok)
+    ).all()
     counts = {bool(ok): int(n) for ok, n in rows}
     total = counts.get(True, 0) + counts.get(False, 0)
-    return {"calls": total, "errors": counts.get(False, 0),
-            "error_rate": round(counts.get(False, 0) / total, 4) if total else 0.0}
+    return {
+        "calls": total,
+        "errors": counts.get(False, 0),
+        "error_rate": round(counts.get(False, 0) / total, 4) if total else 0.0,
+    }

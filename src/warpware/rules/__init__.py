@@ -38,7 +38,13 @@ from warpware.rules.conditions import (
     Operator,
     evaluate_condition,
 )
-from warpware.rules.definitions import RuleDefinition, load_rules_yaml, parse_rule, parse_rules, yaml_rule_items
+from warpware.rules.definitions import (
+    RuleDefinition,
+    load_rules_yaml,
+    parse_rule,
+    parse_rules,
+    yaml_rule_items,
+)
 from warpware.rules.engine import evaluate
 from warpware.rules.evaluation import (
     NO_ROUTE_MESSAGE,

@@ -180,7 +180,9 @@ def _line(index: int, item: Mapping[str, Any]) -> LineFacts:
         raise ValueError(f"line_items[{index}].quantity: must be an integer")
     # A line without a price (allowed by the API) adds nothing to the order value.
     price = item.get("price")
-    return LineFacts(index=index, sku=sku, quantity=quantity, price=_money(0 if price is None else price, index))
+    return LineFacts(
+        index=index, sku=sku, quantity=quantity, price=_money(0 if price is None else price, index)
+    )
 
 
 def _money(value: Any, index: int) -> Decimal:

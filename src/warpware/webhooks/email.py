@@ -34,22 +34,36 @@ def resolve_config(settings: Settings, account: NotificationSettings | None) -> 
     """The SMTP server and recipients for an account, or None when email is not configured."""
     own_host = bool(account and account.smtp_host)
     host = account.smtp_host if account and account.smtp_host else settings.smtp_host
-    recipients = tuple(account.recipients) if account and account.recipients else tuple(
-        r.strip() for r in settings.smtp_recipients.split(",") if r.strip())
+    recipients = (
+        tuple(account.recipients)
+        if account and account.recipients
+        else tuple(r.strip() for r in settings.smtp_recipients.split(",") if r.strip())
+    )
     if not host or not recipients:
         return None
     if own_host and account is not None:
         encrypted = account.smtp_password_encrypted
         password = crypto.decrypt(encrypted) if encrypted else None
-        return SmtpConfig(host=host, port=account.smtp_port or 587, tls=account.smtp_tls or "starttls",
-                          sender=account.smtp_sender or settings.smtp_sender, recipients=recipients,
-                          username=account.smtp_username, password=password, partner_chosen_host=True)
+        return SmtpConfig(
+            host=host,
+            port=account.smtp_port or 587,
+            tls=account.smtp_tls or "starttls",
+            sender=account.smtp_sender or settings.smtp_sender,
+            recipients=recipients,
+            username=account.smtp_username,
+            password=password,
+            partner_chosen_host=True,
+        )
     return SmtpConfig(
-        host=host, port=settings.smtp_port, tls=settings.smtp_tls,
+        host=host,
+        port=settings.smtp_port,
+        tls=settings.smtp_tls,
         sender=(account.smtp_sender if account and account.smtp_sender else settings.smtp_sender),
-        recipients=recipients, username=settings.smtp_username,
+        recipients=recipients,
+        username=settings.smtp_username,
         password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-        partner_chosen_host=False)
+        partner_chosen_host=False,
+    )
 
 
 def build_message(config: SmtpConfig, notification: Notification) -> EmailMessage:
@@ -61,8 +75,10 @@ def build_message(config: SmtpConfig, notification: Notification) -> EmailMessag
     # Stable per notification: a resend after a crash is recognisably the same message.
     message["Message-ID"] = make_msgid(idstring=f"notification-{notification.id}", domain="warpware.local")
     message["X-WarpWare-Notification"] = notification.kind
-    message.set_content(f"{notification.message}\n\nAccount notification {notification.id}, "
-                        f"{notification.created_at.isoformat()}.\n")
+    message.set_content(
+        f"{notification.message}\n\nAccount notification {notification.id}, "
+        f"{notification.created_at.isoformat()}.\n"
+    )
     return message
 
 

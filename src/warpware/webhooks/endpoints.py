@@ -35,8 +35,9 @@ def _allow_private(request: Request) -> bool:
 
 
 @router.post("/webhooks", status_code=201, summary="Register a webhook endpoint (the secret is shown once)")
-def create_webhook(body: WebhookCreate, request: Request,
-                   principal: Principal = Depends(require_write)) -> Response:
+def create_webhook(
+    body: WebhookCreate, request: Request, principal: Principal = Depends(require_write)
+) -> Response:
     allow_private = _allow_private(request)
     with _db(request).writing() as session:
         endpoint, secret = service.create_endpoint(session, principal, body, allow_private=allow_private)
@@ -58,24 +59,27 @@ def get_webhook(endpoint_id: str, request: Request, principal: Principal = Depen
 
 
 @router.patch("/webhooks/{endpoint_id}", summary="Change a webhook's events, or disable or re-enable it")
-def update_webhook(endpoint_id: str, body: WebhookUpdate, request: Request,
-                   principal: Principal = Depends(require_write)) -> Response:
+def update_webhook(
+    endpoint_id: str, body: WebhookUpdate, request: Request, principal: Principal = Depends(require_write)
+) -> Response:
     with _db(request).writing() as session:
         endpoint = service.update_endpoint(session, principal, endpoint_id, body)
     return envelope(endpoint_read(endpoint))
 
 
 @router.delete("/webhooks/{endpoint_id}", summary="Remove an endpoint; cancels its pending deliveries")
-def delete_webhook(endpoint_id: str, request: Request,
-                   principal: Principal = Depends(require_write)) -> Response:
+def delete_webhook(
+    endpoint_id: str, request: Request, principal: Principal = Depends(require_write)
+) -> Response:
     with _db(request).writing() as session:
         service.delete_endpoint(session, principal, endpoint_id)
     return envelope({"id": endpoint_id, "deleted": True})
 
 
 @router.post("/webhooks/{endpoint_id}/test", status_code=202, summary="Send a webhook.test event")
-def test_webhook(endpoint_id: str, request: Request,
-                 principal: Principal = Depends(require_write)) -> Response:
+def test_webhook(
+    endpoint_id: str, request: Request, principal: Principal = Depends(require_write)
+) -> Response:
     with _db(request).writing() as session:
         delivery = service.send_test(session, principal, endpoint_id)
     return envelope(delivery_read(delivery), status_code=202)
@@ -94,18 +98,23 @@ def list_deliveries(
     return envelope([delivery_read(d) for d in deliveries], {"count": len(deliveries), "limit": limit})
 
 
-@router.post("/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver", status_code=202,
-             summary="Send a past delivery again (same event id and body)")
-def redeliver(endpoint_id: str, delivery_id: str, request: Request,
-              principal: Principal = Depends(require_write)) -> Response:
+@router.post(
+    "/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver",
+    status_code=202,
+    summary="Send a past delivery again (same event id and body)",
+)
+def redeliver(
+    endpoint_id: str, delivery_id: str, request: Request, principal: Principal = Depends(require_write)
+) -> Response:
     with _db(request).writing() as session:
         delivery = service.redeliver(session, principal, endpoint_id, delivery_id)
     return envelope(delivery_read(delivery), status_code=202)
 
 
 @router.get("/notifications", summary="Recent account notifications (order failures, disabled webhooks)")
-def list_notifications(request: Request, limit: int = Query(50, ge=1, le=200),
-                       principal: Principal = Depends(require_read)) -> Response:
+def list_notifications(
+    request: Request, limit: int = Query(50, ge=1, le=200), principal: Principal = Depends(require_read)
+) -> Response:
     with _db(request).reading() as session:
         rows = service.recent_notifications(session, principal, limit=limit)
     return envelope([notification_read(n) for n in rows], {"count": len(rows)})
@@ -119,8 +128,9 @@ def get_notification_settings(request: Request, principal: Principal = Depends(r
 
 
 @router.put("/notification-settings", summary="Set the account's notification recipients and SMTP server")
-def put_notification_settings(body: NotificationSettingsUpdate, request: Request,
-                              principal: Principal = Depends(require_write)) -> Response:
+def put_notification_settings(
+    body: NotificationSettingsUpdate, request: Request, principal: Principal = Depends(require_write)
+) -> Response:
     allow_private = _allow_private(request)
     with _db(request).writing() as session:
         settings = service.put_notification_settings(session, principal, body, allow_private=allow_private)

@@ -41,9 +41,7 @@ ARRIVAL_EVENTS = {
 ERROR_ENTRIES = {"route_invalid", "remote_cancel_failed", "writeback_failed"}
 
 # Every timeline type this module reads; others are skipped before any database work.
-TIMELINE_TYPES = frozenset(
-    {"received", "status_changed", "released", "held", "push_failed", *ERROR_ENTRIES}
-)
+TIMELINE_TYPES = frozenset({"received", "status_changed", "released", "held", "push_failed", *ERROR_ENTRIES})
 
 
 @dataclass(frozen=True)
@@ -83,20 +81,30 @@ def order_events(
         return [Emission("order.released", released)], []
     if timeline_type == "held":
         until = details.get("hold_until")
-        return [], [Annotation("order.held", {
-            "hold_reason": details.get("reason"),
-            # The timeline keeps ISO text; the payload writes every time the same way (RFC 3339, Z).
-            "hold_until": dt.datetime.fromisoformat(until) if isinstance(until, str) else until,
-        })]
+        return [], [
+            Annotation(
+                "order.held",
+                {
+                    "hold_reason": details.get("reason"),
+                    # The timeline keeps ISO text; the payload writes every time the same way (RFC 3339, Z).
+                    "hold_until": dt.datetime.fromisoformat(until) if isinstance(until, str) else until,
+                },
+            )
+        ]
     if timeline_type == "push_failed":
         next_at = details.get("next_attempt_at")
-        return [], [Annotation("order.failed", {
-            "error_message": details.get("error"),
-            "error_type": details.get("error_category"),
-            "attempt": details.get("attempt"),
-            "will_retry": next_at is not None,
-            "next_attempt_at": next_at,
-        })]
+        return [], [
+            Annotation(
+                "order.failed",
+                {
+                    "error_message": details.get("error"),
+                    "error_type": details.get("error_category"),
+                    "attempt": details.get("attempt"),
+                    "will_retry": next_at is not None,
+                    "next_attempt_at": next_at,
+                },
+            )
+        ]
     if timeline_type in ERROR_ENTRIES:
         # A writeback that will be tried again is not yet an error anyone must act on.
         if timeline_type == "writeback_failed" and not details.get("final", True):
@@ -115,16 +123,28 @@ def _status_changed(details: Mapping[str, Any], order: Mapping[str, Any]) -> lis
     if arrival == "order.cancelled":
         emissions.append(Emission(arrival, {"reason": details.get("reason") or order.get("cancel_reason")}))
     elif arrival == "order.held":
-        emissions.append(Emission(arrival, {"hold_reason": details.get("reason") or order.get("hold_reason"),
-                                            "hold_until": order.get("hold_until")}))
+        emissions.append(
+            Emission(
+                arrival,
+                {
+                    "hold_reason": details.get("reason") or order.get("hold_reason"),
+                    "hold_until": order.get("hold_until"),
+                },
+            )
+        )
     elif arrival == "order.failed":
-        emissions.append(Emission(arrival, {
-            "error_message": order.get("error_message"),
-            "error_type": order.get("error_category"),
-            "attempt": None,
-            "will_retry": False,
-            "next_attempt_at": None,
-        }))
+        emissions.append(
+            Emission(
+                arrival,
+                {
+                    "error_message": order.get("error_message"),
+                    "error_type": order.get("error_category"),
+                    "attempt": None,
+                    "will_retry": False,
+                    "next_attempt_at": None,
+                },
+            )
+        )
     elif arrival is not None:
         emissions.append(Emission(arrival))
     return emissions

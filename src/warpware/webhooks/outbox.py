@@ -91,12 +91,25 @@ def emit_for_timeline_event(session: Session, order: Any, fields: dict[str, Any]
         return
     attributes = {name: getattr(order, name, None) for name in ORDER_ATTRIBUTES}
     emissions, annotations = order_events(
-        timeline_type, details, message=str(fields.get("message", "")), actor=fields.get("actor"),
-        order=attributes)
+        timeline_type,
+        details,
+        message=str(fields.get("message", "")),
+        actor=fields.get("actor"),
+        order=attributes,
+    )
     occurred_at = fields.get("occurred_at") or utcnow()
     for emission in emissions:
-        _add(session, order.account_id, order.sub_client_id, endpoints, emission.event,
-             subject=f"order:{order.id}", occurred_at=occurred_at, fields=emission.fields, order_id=order.id)
+        _add(
+            session,
+            order.account_id,
+            order.sub_client_id,
+            endpoints,
+            emission.event,
+            subject=f"order:{order.id}",
+            occurred_at=occurred_at,
+            fields=emission.fields,
+            order_id=order.id,
+        )
     for annotation in annotations:
         _annotate(session, order.id, annotation.event, annotation.fields)
 
@@ -117,13 +130,25 @@ def emit_for_inserted_orders(
         endpoints = _endpoints(session, row["account_id"])
         if not endpoints:
             continue
-        emissions, _ = order_events(str(entry["type"]), entry.get("details") or {},
-                                    message=str(entry.get("message", "")), actor=entry.get("actor"),
-                                    order=row)
+        emissions, _ = order_events(
+            str(entry["type"]),
+            entry.get("details") or {},
+            message=str(entry.get("message", "")),
+            actor=entry.get("actor"),
+            order=row,
+        )
         for emission in emissions:
-            _add(session, row["account_id"], row.get("sub_client_id"), endpoints, emission.event,
-                 subject=f"order:{row['id']}", occurred_at=entry.get("occurred_at") or utcnow(),
-                 fields=emission.fields, order_id=row["id"])
+            _add(
+                session,
+                row["account_id"],
+                row.get("sub_client_id"),
+                endpoints,
+                emission.event,
+                subject=f"order:{row['id']}",
+                occurred_at=entry.get("occurred_at") or utcnow(),
+                fields=emission.fields,
+                order_id=row["id"],
+            )
 
 
 def emit_event(
@@ -144,8 +169,17 @@ def emit_event(
         raise ValueError(f"unknown webhook event {event_type!r}")
     endpoints = _endpoints(session, account_id)
     if endpoints:
-        _add(session, account_id, sub_client_id, endpoints, event_type, subject=subject, occurred_at=utcnow(),
-             data=dict(data), account_level=True)
+        _add(
+            session,
+            account_id,
+            sub_client_id,
+            endpoints,
+            event_type,
+            subject=subject,
+            occurred_at=utcnow(),
+            data=dict(data),
+            account_level=True,
+        )
 
 
 def connection_failed(
@@ -158,33 +192,58 @@ def connection_failed(
     # Atomic, so two calls failing at once (two workers) announce the outage once, not twice.
     if not repository.mark_connection_failing(session, connection.id, now=now):
         return
-    emit_event(session, connection.account_id, "connection.error", {
-        "connection": {"id": connection.id, "name": connection.name, "type": connection.type},
-        "operation": operation,
-        "error_message": getattr(error, "message", None) or "failed",
-        "error_type": getattr(error, "category", None),
-        "status_code": getattr(error, "status_code", None),
-        "failed_at": now,
-        "last_success_at": last_success,
-    }, subject=f"connection:{connection.id}", sub_client_id=connection.sub_client_id)
+    emit_event(
+        session,
+        connection.account_id,
+        "connection.error",
+        {
+            "connection": {"id": connection.id, "name": connection.name, "type": connection.type},
+            "operation": operation,
+            "error_message": getattr(error, "message", None) or "failed",
+            "error_type": getattr(error, "category", None),
+            "status_code": getattr(error, "status_code", None),
+            "failed_at": now,
+            "last_success_at": last_success,
+        },
+        subject=f"connection:{connection.id}",
+        sub_client_id=connection.sub_client_id,
+    )
 
 
 def write_deliveries(session: Session, deliveries: list[NewDelivery]) -> list[uuid.UUID]:
     """Insert delivery rows and their jobs in the caller's transaction; returns the delivery ids."""
     now = utcnow()
-    rows: list[dict[str, Any]] = [{
-        "id": new_id(), "endpoint_id": d.endpoint_id, "account_id": d.account_id, "event_id": d.event_id,
-        "event": d.event, "subject": d.subject, "order_id": d.order_id, "body": d.body, "status": "pending",
-        "attempts": 0, "created_at": now, "next_attempt_at": now, "redelivery_of": d.redelivery_of,
-    } for d in deliveries]
+    rows: list[dict[str, Any]] = [
+        {
+            "id": new_id(),
+            "endpoint_id": d.endpoint_id,
+            "account_id": d.account_id,
+            "event_id": d.event_id,
+            "event": d.event,
+            "subject": d.subject,
+            "order_id": d.order_id,
+            "body": d.body,
+            "status": "pending",
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+            "redelivery_of": d.redelivery_of,
+        }
+        for d in deliveries
+    ]
     repository.insert_deliveries(session, rows)
     for row in rows:
         endpoint_id = row["endpoint_id"]
-        enqueue(session, DELIVER_JOB, {"delivery_id": str(row["id"])},
-                # One line per endpoint and subject: an order's events arrive in the order they happened,
-                # and one slow order does not hold back the others.
-                ordering_key=f"webhook:{endpoint_id}:{row['subject']}",
-                group_key=endpoint_group(endpoint_id), max_attempts=DELIVER_JOB_MAX_ATTEMPTS)
+        enqueue(
+            session,
+            DELIVER_JOB,
+            {"delivery_id": str(row["id"])},
+            # One line per endpoint and subject: an order's events arrive in the order they happened,
+            # and one slow order does not hold back the others.
+            ordering_key=f"webhook:{endpoint_id}:{row['subject']}",
+            group_key=endpoint_group(endpoint_id),
+            max_attempts=DELIVER_JOB_MAX_ATTEMPTS,
+        )
     return [row["id"] for row in rows]
 
 
@@ -233,9 +292,19 @@ def _add(
         return
     _hook(session)
     transaction = session.get_nested_transaction() or session.get_transaction()
-    session.info.setdefault(_PENDING, []).append(_Pending(
-        transaction=transaction, account_id=account_id, endpoints=targets, event=event_type, subject=subject,
-        occurred_at=occurred_at, fields=dict(fields or {}), order_id=order_id, data=data))
+    session.info.setdefault(_PENDING, []).append(
+        _Pending(
+            transaction=transaction,
+            account_id=account_id,
+            endpoints=targets,
+            event=event_type,
+            subject=subject,
+            occurred_at=occurred_at,
+            fields=dict(fields or {}),
+            order_id=order_id,
+            data=data,
+        )
+    )
 
 
 def _visible(endpoint: EndpointRef, sub_client_id: uuid.UUID | None, account_level: bool) -> bool:
@@ -250,8 +319,9 @@ def _annotate(session: Session, order_id: uuid.UUID, event_type: str, fields: di
     for pending in reversed(session.info.get(_PENDING, [])):
         if pending.order_id == order_id and pending.event == event_type:
             # A None adds nothing: it never overwrites a value the emission already had.
-            pending.fields.update({k: v for k, v in fields.items()
-                                   if v is not None or k not in pending.fields})
+            pending.fields.update(
+                {k: v for k, v in fields.items() if v is not None or k not in pending.fields}
+            )
             return
 
 
@@ -302,7 +372,15 @@ def _materialize(session: Session, pending: list[_Pending]) -> None:
         event_id = new_id()
         body = event_body(event_id, item.event, item.occurred_at, data)
         deliveries.extend(
-            NewDelivery(endpoint_id=endpoint.id, account_id=item.account_id, event_id=event_id,
-                        event=item.event, subject=item.subject, body=body, order_id=item.order_id)
-            for endpoint in item.endpoints)
+            NewDelivery(
+                endpoint_id=endpoint.id,
+                account_id=item.account_id,
+                event_id=event_id,
+                event=item.event,
+                subject=item.subject,
+                body=body,
+                order_id=item.order_id,
+            )
+            for endpoint in item.endpoints
+        )
     write_deliveries(session, deliveries)

@@ -29,18 +29,21 @@ class EndpointRef:
 
 def active_endpoint_refs(session: Session, account_id: uuid.UUID) -> list[EndpointRef]:
     rows = session.execute(
-        select(WebhookEndpoint.id, WebhookEndpoint.sub_client_id, WebhookEndpoint.events).where(
+        select(WebhookEndpoint.id, WebhookEndpoint.sub_client_id, WebhookEndpoint.events)
+        .where(
             WebhookEndpoint.account_id == account_id,
             WebhookEndpoint.active.is_(True),
             WebhookEndpoint.deleted_at.is_(None),
-        ).order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+        )
+        .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
     )
     return [EndpointRef(row.id, row.sub_client_id, frozenset(row.events or ())) for row in rows]
 
 
 def _scoped(query: Any, principal: Principal) -> Any:
-    query = query.where(WebhookEndpoint.account_id == principal.account_id,
-                        WebhookEndpoint.deleted_at.is_(None))
+    query = query.where(
+        WebhookEndpoint.account_id == principal.account_id, WebhookEndpoint.deleted_at.is_(None)
+    )
     if principal.sub_client_id is not None:
         query = query.where(WebhookEndpoint.sub_client_id == principal.sub_client_id)
     return query
@@ -78,11 +81,18 @@ def lock_account(session: Session, account_id: uuid.UUID) -> None:
 
 
 def count_active(session: Session, account_id: uuid.UUID) -> int:
-    return int(session.scalar(select(func.count()).select_from(WebhookEndpoint).where(
-        WebhookEndpoint.account_id == account_id,
-        WebhookEndpoint.active.is_(True),
-        WebhookEndpoint.deleted_at.is_(None),
-    )) or 0)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(WebhookEndpoint)
+            .where(
+                WebhookEndpoint.account_id == account_id,
+                WebhookEndpoint.active.is_(True),
+                WebhookEndpoint.deleted_at.is_(None),
+            )
+        )
+        or 0
+    )
 
 
 def add_endpoint(session: Session, endpoint: WebhookEndpoint) -> None:
@@ -107,17 +117,22 @@ def get_delivery(
 def delivery_with_endpoint(
     session: Session, delivery_id: uuid.UUID
 ) -> tuple[WebhookDelivery, WebhookEndpoint] | None:
-    row = session.execute(select(WebhookDelivery, WebhookEndpoint)
-                          .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-                          .where(WebhookDelivery.id == delivery_id)).one_or_none()
+    row = session.execute(
+        select(WebhookDelivery, WebhookEndpoint)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(WebhookDelivery.id == delivery_id)
+    ).one_or_none()
     return (row[0], row[1]) if row is not None else None
 
 
 def get_endpoint_delivery(
     session: Session, endpoint_id: uuid.UUID, delivery_id: uuid.UUID
 ) -> WebhookDelivery | None:
-    return session.scalars(select(WebhookDelivery).where(
-        WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == endpoint_id)).one_or_none()
+    return session.scalars(
+        select(WebhookDelivery).where(
+            WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == endpoint_id
+        )
+    ).one_or_none()
 
 
 def list_deliveries(
@@ -147,12 +162,16 @@ def mark_connection_failing(session: Session, connection_id: uuid.UUID, *, now: 
     A concurrent failure waits for this row (PostgreSQL re-checks the condition after the first commits),
     so exactly one of several simultaneous failures sees the connection go from healthy to failing.
     """
-    recovered = and_(Connection.last_success_at.is_not(None),
-                     Connection.last_success_at >= Connection.last_error_at)
+    recovered = and_(
+        Connection.last_success_at.is_not(None), Connection.last_success_at >= Connection.last_error_at
+    )
     healthy = or_(Connection.last_error_at.is_(None), recovered)
     result = session.execute(
-        update(Connection).where(Connection.id == connection_id, healthy).values(last_error_at=now)
-        .execution_options(synchronize_session=False))
+        update(Connection)
+        .where(Connection.id == connection_id, healthy)
+        .values(last_error_at=now)
+        .execution_options(synchronize_session=False)
+    )
     return cast(CursorResult[Any], result).rowcount == 1
 
 
@@ -166,8 +185,11 @@ def lines_by_order(session: Session, order_ids: Iterable[uuid.UUID]) -> dict[uui
     ids = list(order_ids)
     result: dict[uuid.UUID, list[OrderLine]] = {i: [] for i in ids}
     if ids:
-        for line in session.scalars(select(OrderLine).where(OrderLine.order_id.in_(ids))
-                                    .order_by(OrderLine.order_id, OrderLine.position)):
+        for line in session.scalars(
+            select(OrderLine)
+            .where(OrderLine.order_id.in_(ids))
+            .order_by(OrderLine.order_id, OrderLine.position)
+        ):
             result[line.order_id].append(line)
     return result
 
@@ -186,8 +208,9 @@ def get_notification(session: Session, notification_id: int) -> Notification | N
 def recent_notifications(session: Session, principal: Principal, *, limit: int) -> list[Notification]:
     query = select(Notification).where(Notification.account_id == principal.account_id)
     if principal.sub_client_id is not None:
-        query = query.where((Notification.sub_client_id.is_(None))
-                            | (Notification.sub_client_id == principal.sub_client_id))
+        query = query.where(
+            (Notification.sub_client_id.is_(None)) | (Notification.sub_client_id == principal.sub_client_id)
+        )
     return list(session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
 
 

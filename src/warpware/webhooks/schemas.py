@@ -16,8 +16,9 @@ MAX_ACTIVE_ENDPOINTS = 10
 def _known_events(value: list[str]) -> list[str]:
     unknown = [e for e in value if e not in EVENT_TYPES]
     if unknown:
-        raise ValueError(f"unknown event type(s) {', '.join(unknown)}; "
-                         f"valid types are {', '.join(EVENT_TYPES)}")
+        raise ValueError(
+            f"unknown event type(s) {', '.join(unknown)}; valid types are {', '.join(EVENT_TYPES)}"
+        )
     return list(dict.fromkeys(value))
 
 
@@ -42,8 +43,10 @@ class WebhookCreate(BaseModel):
         if any(c.isspace() for c in value) or not value.isprintable():
             raise ValueError("the secret must be printable text without spaces")
         if value.startswith(SECRET_PREFIX) and not is_valid_whsec(value):
-            raise ValueError(f"a secret starting with {SECRET_PREFIX} must be followed by base64 of at "
-                             "least 16 bytes (the Standard Webhooks form)")
+            raise ValueError(
+                f"a secret starting with {SECRET_PREFIX} must be followed by base64 of at "
+                "least 16 bytes (the Standard Webhooks form)"
+            )
         return value
 
 
@@ -64,8 +67,9 @@ class NotificationSettingsUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    recipients: list[Annotated[str, StringConstraints(max_length=320)]] = Field(default_factory=list,
-                                                                                max_length=20)
+    recipients: list[Annotated[str, StringConstraints(max_length=320)]] = Field(
+        default_factory=list, max_length=20
+    )
     smtp_host: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
     smtp_port: int | None = Field(default=None, ge=1, le=65535)
     smtp_tls: Literal["starttls", "ssl", "none"] | None = None

@@ -95,8 +95,11 @@ def _client(target: ssrf.Target, timeout: float) -> httpx.Client:
             _clients.move_to_end(key)
             return client
         client = httpx.Client(
-            timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False,
-            limits=httpx.Limits(max_connections=16, max_keepalive_connections=8, keepalive_expiry=30.0))
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            trust_env=False,
+            limits=httpx.Limits(max_connections=16, max_keepalive_connections=8, keepalive_expiry=30.0),
+        )
         _clients[key] = client
         while len(_clients) > _CLIENTS_KEPT:
             # Not closed here: another thread may be mid-request on it; it closes when collected.

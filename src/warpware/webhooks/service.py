@@ -60,14 +60,23 @@ def create_endpoint(
         raise Unprocessable(f"Invalid webhook url: {exc}") from None
     repository.lock_account(session, principal.account_id)
     if repository.count_active(session, principal.account_id) >= MAX_ACTIVE_ENDPOINTS:
-        raise Unprocessable(f"An account can have at most {MAX_ACTIVE_ENDPOINTS} active webhook endpoints; "
-                            "delete one before registering another")
+        raise Unprocessable(
+            f"An account can have at most {MAX_ACTIVE_ENDPOINTS} active webhook endpoints; "
+            "delete one before registering another"
+        )
     secret = body.secret or generate_secret()
     now = utcnow()
     endpoint = WebhookEndpoint(
-        account_id=principal.account_id, sub_client_id=principal.sub_client_id, url=body.url,
-        events=body.events, secret_encrypted=crypto.encrypt(secret), active=True, created_at=now,
-        updated_at=now, failure_count=0)
+        account_id=principal.account_id,
+        sub_client_id=principal.sub_client_id,
+        url=body.url,
+        events=body.events,
+        secret_encrypted=crypto.encrypt(secret),
+        active=True,
+        created_at=now,
+        updated_at=now,
+        failure_count=0,
+    )
     repository.add_endpoint(session, endpoint)
     return endpoint, secret
 
@@ -97,8 +106,9 @@ def update_endpoint(
     if body.active is True and not endpoint.active:
         repository.lock_account(session, principal.account_id)
         if repository.count_active(session, principal.account_id) >= MAX_ACTIVE_ENDPOINTS:
-            raise Unprocessable(f"An account can have at most {MAX_ACTIVE_ENDPOINTS} active webhook "
-                                "endpoints")
+            raise Unprocessable(
+                f"An account can have at most {MAX_ACTIVE_ENDPOINTS} active webhook endpoints"
+            )
         endpoint.active = True
         endpoint.failure_count = 0
         endpoint.failing_since = endpoint.disabled_at = endpoint.disabled_reason = None
@@ -133,16 +143,35 @@ def send_test(session: Session, principal: Principal, endpoint_id: str) -> Webho
         raise Unprocessable("This endpoint is disabled; re-enable it (PATCH active: true) before testing")
     now = utcnow()
     event_id = new_id()
-    data = {"message": "Test event from WarpWare: signature and delivery check",
-            "endpoint_id": endpoint.id, "url": endpoint.url, "client_id": principal.client_id}
-    [delivery_id] = outbox.write_deliveries(session, [outbox.NewDelivery(
-        endpoint_id=endpoint.id, account_id=endpoint.account_id, event_id=event_id, event="webhook.test",
-        subject=f"test:{event_id}", body=outbox.event_body(event_id, "webhook.test", now, data))])
+    data = {
+        "message": "Test event from WarpWare: signature and delivery check",
+        "endpoint_id": endpoint.id,
+        "url": endpoint.url,
+        "client_id": principal.client_id,
+    }
+    [delivery_id] = outbox.write_deliveries(
+        session,
+        [
+            outbox.NewDelivery(
+                endpoint_id=endpoint.id,
+                account_id=endpoint.account_id,
+                event_id=event_id,
+                event="webhook.test",
+                subject=f"test:{event_id}",
+                body=outbox.event_body(event_id, "webhook.test", now, data),
+            )
+        ],
+    )
     return _delivery(session, delivery_id)
 
 
 def list_deliveries(
-    session: Session, principal: Principal, endpoint_id: str, *, limit: int, status: str | None,
+    session: Session,
+    principal: Principal,
+    endpoint_id: str,
+    *,
+    limit: int,
+    status: str | None,
     before_seq: int | None = None,
 ) -> list[WebhookDelivery]:
     endpoint = get_endpoint(session, principal, endpoint_id)
@@ -157,12 +186,24 @@ def redeliver(session: Session, principal: Principal, endpoint_id: str, delivery
     if original is None:
         raise NotFound(f"Delivery {delivery_id} not found")
     if not endpoint.active:
-        raise Unprocessable("This endpoint is disabled; re-enable it (PATCH active: true) before "
-                            "redelivering")
-    [new_delivery] = outbox.write_deliveries(session, [outbox.NewDelivery(
-        endpoint_id=endpoint.id, account_id=endpoint.account_id, event_id=original.event_id,
-        event=original.event, subject=original.subject, body=original.body, order_id=original.order_id,
-        redelivery_of=original.id)])
+        raise Unprocessable(
+            "This endpoint is disabled; re-enable it (PATCH active: true) before redelivering"
+        )
+    [new_delivery] = outbox.write_deliveries(
+        session,
+        [
+            outbox.NewDelivery(
+                endpoint_id=endpoint.id,
+                account_id=endpoint.account_id,
+                event_id=original.event_id,
+                event=original.event,
+                subject=original.subject,
+                body=original.body,
+                order_id=original.order_id,
+                redelivery_of=original.id,
+            )
+        ],
+    )
     return _delivery(session, new_delivery)
 
 
@@ -184,7 +225,12 @@ def cancel_delivery(session: Session, delivery_id: uuid.UUID, *, reason: str) ->
 
 
 def record_attempt(
-    session: Session, delivery_id: uuid.UUID, endpoint_id: uuid.UUID, outcome: Outcome, *, now: dt.datetime,
+    session: Session,
+    delivery_id: uuid.UUID,
+    endpoint_id: uuid.UUID,
+    outcome: Outcome,
+    *,
+    now: dt.datetime,
     rng: RandomSource,
 ) -> float | None:
     """Record one attempt on the delivery and its endpoint; returns seconds until the next attempt, or
@@ -212,8 +258,10 @@ def record_attempt(
     endpoint.failure_count += 1
     endpoint.failing_since = endpoint.failing_since or now
     if endpoint.active and now - endpoint.failing_since >= DISABLE_AFTER:
-        reason = (f"{endpoint.failure_count} failed attempts since {endpoint.failing_since.isoformat()}; "
-                  f"last: {error}")
+        reason = (
+            f"{endpoint.failure_count} failed attempts since {endpoint.failing_since.isoformat()}; "
+            f"last: {error}"
+        )
         _deactivate(session, endpoint, now=now, reason=reason[:1000])
         notify.endpoint_disabled(session, endpoint, reason=reason[:1000])
         delivery.status, delivery.next_attempt_at = "failed", None
@@ -253,8 +301,9 @@ def put_notification_settings(
 ) -> NotificationSettings:
     """Replace the account's notification settings (a password left out keeps the stored one)."""
     if principal.sub_client_id is not None:
-        raise Forbidden("Notification settings belong to the account: use a key that is not bound to "
-                        "a sub-client")
+        raise Forbidden(
+            "Notification settings belong to the account: use a key that is not bound to a sub-client"
+        )
     if body.smtp_host is not None:
         try:
             ssrf.parse_url(f"https://{body.smtp_host}:{body.smtp_port or 587}/", allow_private=allow_private)

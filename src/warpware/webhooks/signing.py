@@ -28,7 +28,7 @@ def generate_secret() -> str:
 
 def standard_key(secret: str) -> bytes:
     if secret.startswith(SECRET_PREFIX):
-        return base64.b64decode(secret[len(SECRET_PREFIX):], validate=True)
+        return base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
     return secret.encode()
 
 

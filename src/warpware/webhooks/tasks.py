@@ -40,15 +40,29 @@ def deliver_job(payload: dict[str, Any], ctx: JobContext) -> None:
     settings = get_settings()
     body = delivery.body.encode()
     headers = signing.delivery_headers(
-        crypto.decrypt(endpoint.secret_encrypted), body=body, event=delivery.event,
-        event_id=str(delivery.event_id), timestamp=int(utcnow().timestamp()))
-    outcome = sender.post(endpoint.url, body, headers, timeout=settings.webhook_timeout_seconds,
-                          allow_private=settings.allow_private_webhooks)
+        crypto.decrypt(endpoint.secret_encrypted),
+        body=body,
+        event=delivery.event,
+        event_id=str(delivery.event_id),
+        timestamp=int(utcnow().timestamp()),
+    )
+    outcome = sender.post(
+        endpoint.url,
+        body,
+        headers,
+        timeout=settings.webhook_timeout_seconds,
+        allow_private=settings.allow_private_webhooks,
+    )
     with ctx.database.writing() as session:
         delay = service.record_attempt(session, delivery_id, endpoint.id, outcome, now=utcnow(), rng=_rng)
     if delay is not None:
-        log.info("webhook delivery %s to %s failed (%s); next attempt in %.0f s",
-                 delivery_id, endpoint.url, outcome.error, delay)
+        log.info(
+            "webhook delivery %s to %s failed (%s); next attempt in %.0f s",
+            delivery_id,
+            endpoint.url,
+            outcome.error,
+            delay,
+        )
         raise RetryLater(delay, f"delivery failed: {outcome.error}")
 
 
@@ -73,8 +87,12 @@ def email_job(payload: dict[str, Any], ctx: JobContext) -> None:
     except (OSError, smtplib.SMTPException, ssrf.UnsafeTarget) as exc:
         final = ctx.attempt >= ctx.max_attempts
         with ctx.database.writing() as session:
-            service.record_email(session, notification_id, status="failed" if final else "pending",
-                                 error=f"{type(exc).__name__}: {exc}")
+            service.record_email(
+                session,
+                notification_id,
+                status="failed" if final else "pending",
+                error=f"{type(exc).__name__}: {exc}",
+            )
         if final:
             return
         delay = min(EMAIL_RETRY_CAP_SECONDS, EMAIL_RETRY_BASE_SECONDS * 2 ** (ctx.attempt - 1))

@@ -77,8 +77,13 @@ def enqueue(
     return job_id
 
 
-def enqueue_many(session: Session, name: str, jobs: list[tuple[Mapping[str, Any], str | None]], *,
-                 max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> None:
+def enqueue_many(
+    session: Session,
+    name: str,
+    jobs: list[tuple[Mapping[str, Any], str | None]],
+    *,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> None:
     """Enqueue several due-now jobs of one name in one executemany (no dedupe keys): bulk ingest's path.
 
     Each item is (payload, ordering_key).
@@ -86,12 +91,25 @@ def enqueue_many(session: Session, name: str, jobs: list[tuple[Mapping[str, Any]
     if not jobs:
         return
     now = utcnow()
-    session.execute(_jobs.insert(), [
-        {"name": name, "payload": dict(payload), "status": JobStatus.QUEUED.value, "run_at": now, "attempts": 0,
-         "max_attempts": max_attempts, "dedupe_key": None, "ordering_key": ordering_key, "group_key": None,
-         "created_at": now, "updated_at": now}
-        for payload, ordering_key in jobs
-    ])
+    session.execute(
+        _jobs.insert(),
+        [
+            {
+                "name": name,
+                "payload": dict(payload),
+                "status": JobStatus.QUEUED.value,
+                "run_at": now,
+                "attempts": 0,
+                "max_attempts": max_attempts,
+                "dedupe_key": None,
+                "ordering_key": ordering_key,
+                "group_key": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for payload, ordering_key in jobs
+        ],
+    )
     _announce(session, session.get_bind().dialect.name)
 
 

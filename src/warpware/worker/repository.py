@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, exists, literal_column, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from warpware.worker.models import UNFINISHED, JobStatus, jobs_table, schedules_table
@@ -30,6 +30,13 @@ class ClaimedJob:
     payload: dict[str, Any]
     attempt: int
     max_attempts: int
+
+
+def _inline(status: str) -> ColumnElement[str]:
+    """A status written into the SQL text: SQLite matches a partial index (WHERE status = 'queued') only
+    against a literal, never a bound parameter, and without the index every claim scans the backlog."""
+    assert status.isidentifier()
+    return literal_column(f"'{status}'")
 
 
 def claim_jobs(
@@ -52,14 +59,14 @@ def claim_jobs(
     held_back = exists().where(
         earlier.c.ordering_key == _jobs.c.ordering_key,
         earlier.c.id < _jobs.c.id,
-        earlier.c.status.in_([status.value for status in UNFINISHED]),
+        earlier.c.status.in_([_inline(status.value) for status in UNFINISHED]),
     )
     claimable = (_jobs.c.name.in_(list(names)), or_(_jobs.c.ordering_key.is_(None), ~held_back))
     # Two queries rather than one with OR: each walks its own partial index in order and stops at
     # `limit`, so a claim costs the same with ten queued jobs or a million.
     lease_expired = session.execute(
         select(_jobs.c.id, _jobs.c.attempts, _jobs.c.max_attempts)
-        .where(_jobs.c.status == JobStatus.RUNNING.value, _jobs.c.lease_until < now, *claimable)
+        .where(_jobs.c.status == _inline(JobStatus.RUNNING.value), _jobs.c.lease_until < now, *claimable)
         .order_by(_jobs.c.lease_until)
         .limit(limit)
         .with_for_update(skip_locked=True, of=_jobs)
@@ -69,7 +76,7 @@ def claim_jobs(
     if len(ids) < limit:
         due = (
             select(_jobs.c.id)
-            .where(_jobs.c.status == JobStatus.QUEUED.value, _jobs.c.run_at <= now, *claimable)
+            .where(_jobs.c.status == _inline(JobStatus.QUEUED.value), _jobs.c.run_at <= now, *claimable)
             .order_by(_jobs.c.run_at, _jobs.c.id)
             .limit(limit - len(ids))
             .with_for_update(skip_locked=True, of=_jobs)
