@@ -61,7 +61,13 @@ def process_server(env: dict[str, str], *args: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(base)
+        try:
+            wait_until_up(base, timeout=120)
+        except RuntimeError:
+            process.kill()
+            _, stderr = process.communicate(timeout=10)
+            raise RuntimeError(f"warpware serve did not start (exit {process.returncode}): "
+                               f"{stderr.decode(errors='replace')[-2000:]}") from None
         yield base
     finally:
         process.terminate()

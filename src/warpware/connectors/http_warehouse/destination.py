@@ -21,6 +21,7 @@ from warpware.connectors.base import (
     SubmitResult,
     TrackingUpdate,
 )
+from warpware.connectors.ratelimit import limiter_for
 from warpware.kit.jsonio import dumps
 
 
@@ -30,6 +31,8 @@ class HttpWarehouseSettings(BaseModel):
     url: str = Field(pattern=r"^https?://")
     poll_tracking: bool = False
     timeout: float = Field(default=10.0, gt=0)
+    # Calls per minute to this warehouse (None: no local limit; a 429 is still honoured).
+    requests_per_minute: float | None = Field(default=None, gt=0)
 
 
 class HttpWarehouseCredentials(BaseModel):
@@ -84,8 +87,11 @@ class HttpWarehouseDestination:
         self.settings = settings
         self._secret = credentials.signing_secret.get_secret_value().encode()
         self._client = client or httpx.Client(timeout=settings.timeout)
+        self._limiter = limiter_for(f"http:{settings.url}", settings.requests_per_minute)
 
     def _post(self, url: str, payload: dict[str, Any]) -> httpx.Response:
+        if self._limiter is not None:
+            self._limiter.acquire()
         body = dumps(payload)
         signature = "sha256=" + hmac.new(self._secret, body, hashlib.sha256).hexdigest()
         try:
