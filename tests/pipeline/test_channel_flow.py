@@ -117,3 +117,39 @@ def test_malformed_payload_is_422_and_stores_nothing(pipeline: Pipeline, shop: t
     assert response.status_code == 422
     assert response.json()["detail"].startswith("Shopify order could not be read")
     assert pipeline.tenant.get("/partner/v1/orders").json()["data"] == []
+
+
+WOO_SECRET = "woo-webhook-secret"
+
+
+def _woo(pipeline: Pipeline) -> str:
+    response = pipeline.tenant.post("/partner/v1/connections", json={
+        "name": "Woo store", "type": "woocommerce", "settings": {"base_url": "http://127.0.0.1:9"},
+        "credentials": {"consumer_key": "ck_x", "consumer_secret": "cs_x", "webhook_secret": WOO_SECRET}})
+    assert response.status_code == 201, response.text
+    return str(response.json()["data"]["id"])
+
+
+def _woo_send(pipeline: Pipeline, connection_id: str, body: bytes, *, secret: str = WOO_SECRET,
+              delivery: str = "d-1") -> Any:
+    signature = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    return pipeline.tenant.client.post(f"/channels/woocommerce/{connection_id}/webhooks", content=body, headers={
+        "Content-Type": "application/json", "X-WC-Webhook-Signature": signature, "X-WC-Webhook-Topic": "order.created",
+        "X-WC-Webhook-Delivery-ID": delivery, "X-WC-Webhook-Source": "https://shop.example.com/"})
+
+
+def test_woocommerce_ping_signature_dedup_and_order(pipeline: Pipeline) -> None:
+    connection_id = _woo(pipeline)
+    ping = pipeline.tenant.client.post(f"/channels/woocommerce/{connection_id}/webhooks", content=b"webhook_id=17",
+                                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert (ping.status_code, ping.json()["data"]["outcome"]) == (200, "ping")
+    body = (Path(__file__).parents[1] / "fixtures" / "woocommerce" / "order.json").read_bytes()
+    bad = _woo_send(pipeline, connection_id, body, secret="wrong")
+    assert bad.status_code == 401
+    created = _woo_send(pipeline, connection_id, body)
+    assert created.json()["data"]["outcome"] == "created", created.text
+    assert _woo_send(pipeline, connection_id, body).json()["data"]["outcome"] == "duplicate_delivery"
+    assert _woo_send(pipeline, connection_id, body, delivery="d-2").json()["data"]["outcome"] == "duplicate"
+    order = pipeline.get(created.json()["data"]["order_id"])
+    payload = json.loads(body)
+    assert (order["source"], order["channel_order_id"]) == ("woocommerce", str(payload["id"]))

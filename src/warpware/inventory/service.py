@@ -99,7 +99,28 @@ def adjust(session: Session, principal: Principal, body: InventoryAdjust) -> Adj
         actor=actor_for(principal),
         created_at=now,
     )
+    _announce(session, principal, body.sku, previous, new_quantity, reason=body.reason)
     return Adjusted(body.sku, previous, body.adjustment, new_quantity, body.reason)
+
+
+def _announce(session: Session, principal: Principal, sku: str, previous: int, available: int, *,
+              reason: str | None) -> None:
+    """inventory.updated for every change; inventory.low_stock when a SKU crosses into low stock.
+
+    Written to the webhook outbox in this transaction, like order events.
+    """
+    from warpware.webhooks import outbox
+
+    if previous == available:
+        return
+    data = {"sku": sku, "previous_quantity": previous, "quantity_available": available, "reason": reason}
+    subject = f"sku:{sku}"
+    outbox.emit_event(session, principal.account_id, "inventory.updated", data, subject=subject,
+                      sub_client_id=principal.sub_client_id)
+    limit = threshold(session, principal)
+    if available <= limit < previous:
+        outbox.emit_event(session, principal.account_id, "inventory.low_stock", {**data, "threshold": limit},
+                          subject=subject, sub_client_id=principal.sub_client_id)
 
 
 def set_level(session: Session, principal: Principal, sku: str, body: LevelSet) -> tuple[Any, bool]:
@@ -148,6 +169,8 @@ def set_level(session: Session, principal: Principal, sku: str, body: LevelSet) 
         actor=actor_for(principal),
         created_at=now,
     )
+    _announce(session, principal, sku, previous_on_hand - committed, body.quantity_on_hand - committed,
+              reason=body.reason)
     return repository.level_row(session, level.seq), created
 
 

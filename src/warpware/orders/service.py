@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +32,7 @@ from warpware.orders.schemas import OrderCreate, OrderUpdate
 from warpware.worker.queue import enqueue, enqueue_many
 
 INGESTION = "OrderIngestionService"
+MONEY_PLACES = Decimal("0.0001")
 API_COMPONENT = "PartnerAPI"
 
 
@@ -115,7 +116,12 @@ def _rows_for(
     channel_connection_id: uuid.UUID | None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
     order_id = new_id()
-    total = sum(((li.price or Decimal(0)) * li.quantity for li in order.line_items), Decimal(0))
+    # Money is kept to 1/10,000. A channel's unit price can be a float quotient (WooCommerce's 10.00 / 3
+    # = 3.3333333333333335): round it half-even to 4 places rather than refuse the order.
+    prices = [None if li.price is None else li.price.quantize(MONEY_PLACES, rounding=ROUND_HALF_EVEN)
+              for li in order.line_items]
+    total = sum(((p or Decimal(0)) * li.quantity for p, li in zip(prices, order.line_items, strict=True)),
+                Decimal(0))
     channel_key = (
         f"{channel_connection_id or order.source}|{order.channel_order_id}"
         if order.channel_order_id
@@ -156,7 +162,7 @@ def _rows_for(
             "sku": li.sku,
             "name": li.name,
             "quantity": li.quantity,
-            "price": li.price,
+            "price": prices[i],
             "uom": li.uom,
             "channel_line_id": li.channel_line_id,
         }
