@@ -55,7 +55,10 @@ class Warehouse:
                 self.bad_signatures += 1
                 return JSONResponse({"error": "bad signature"}, status_code=401)
             if self.delay:
+                # A warehouse too slow to answer: the client has given up; store nothing, so the late
+                # request cannot land in the next test's state.
                 time.sleep(self.delay)
+                return JSONResponse({"error": "too slow"}, status_code=504)
             if self.answers:
                 status, payload, headers = self.answers.pop(0)
                 return JSONResponse(payload, status_code=status, headers=headers)
