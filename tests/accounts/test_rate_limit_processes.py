@@ -35,7 +35,7 @@ def test_two_processes_share_one_count(pg_db: Database, backend: str) -> None:
         _wait_for_fresh_window()
         headers = {"Authorization": f"Bearer {key}"}
         statuses = [
-            httpx.get(f"{base}/partner/v1/version", headers=headers, timeout=10).status_code
+            httpx.get(f"{base}/partner/v1/version", headers=headers, timeout=60).status_code
             for _ in range(125)
             for base in (first, second)
         ]
