@@ -64,10 +64,8 @@ def apply_ship_notify(database: Database, connection_id: uuid.UUID, resource_url
         destination = connections_service.destination_for(connection)
     if not isinstance(destination, ShipStationDestination):
         raise ShipNotifyError(f"connection {connection_id} is not a ShipStation destination")
-    try:
-        shipments = destination.fetch_ship_notify(resource_url)
-    finally:
-        destination.close()
+    # The connector is shared per process (connections.service): not ours to close.
+    shipments = destination.fetch_ship_notify(resource_url)
     applied, unmatched = 0, []
     with database.writing() as session:
         for shipment in shipments:

@@ -98,21 +98,17 @@ def inject_labels_job(payload: dict[str, Any], ctx: JobContext) -> None:
         return
     sink = cast(LabelSink, destination)  # it has attach_label: Extensiv and the sandbox
     outcomes: dict[uuid.UUID, str | None] = {}
-    try:
-        for label in pending:
-            try:
-                sink.attach_label(remote_id, _label(label))
-            except RetryableConnectorError as exc:
-                if ctx.attempt < ctx.max_attempts:
-                    _record(ctx, order_id, connection, outcomes, finish=False)
-                    raise RetryLater(exc.retry_after, exc.message) from exc
-                outcomes[label.id] = f"{exc.category}: {exc.message}"
-            except ConnectorError as exc:
-                outcomes[label.id] = f"{exc.category}: {exc.message}"
-            else:
-                outcomes[label.id] = None
-    finally:
-        close = getattr(destination, "close", None)
-        if callable(close):
-            close()
+    # The connector is shared per process (connections.service): it is not ours to close.
+    for label in pending:
+        try:
+            sink.attach_label(remote_id, _label(label))
+        except RetryableConnectorError as exc:
+            if ctx.attempt < ctx.max_attempts:
+                _record(ctx, order_id, connection, outcomes, finish=False)
+                raise RetryLater(exc.retry_after, exc.message) from exc
+            outcomes[label.id] = f"{exc.category}: {exc.message}"
+        except ConnectorError as exc:
+            outcomes[label.id] = f"{exc.category}: {exc.message}"
+        else:
+            outcomes[label.id] = None
     _record(ctx, order_id, connection, outcomes, finish=True)
