@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import certifi
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -98,24 +97,9 @@ def api(
         yield tenant
 
 
-@pytest.fixture(scope="module")
-def one_ca_file(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A CA bundle of one certificate. Every send builds a new httpx.Client, and each one parses the whole
-    CA bundle (~15-20 ms of CPU; see bench/RESULTS.md "## Pipeline"): on a small machine that, not the
-    queue, decides how long 2,000 sends take. The sandbox is plain HTTP, so no certificate is ever used."""
-    bundle = Path(certifi.where()).read_text()
-    end = bundle.index(_PEM_END) + len(_PEM_END)
-    path = tmp_path_factory.mktemp("ca") / "one.pem"
-    path.write_text(bundle[bundle.index("-----BEGIN CERTIFICATE-----") : end] + "\n")
-    return str(path)
-
-
-_PEM_END = "-----END CERTIFICATE-----"
-
-
 @pytest.fixture
 def workers(
-    own_pg: Database, secret_key: str, one_ca_file: str, tmp_path: Path
+    own_pg: Database, secret_key: str, tmp_path: Path
 ) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     """Start `warpware worker` processes; every one still running at the end is killed.
 
@@ -134,7 +118,6 @@ def workers(
         "WARPWARE_SECRET_KEY": secret_key,
         # Tracking polls are an hour away: the sandbox sees only what dispatch sends.
         "WARPWARE_TRACKING_POLL_SECONDS": "3600",
-        "SSL_CERT_FILE": one_ca_file,
     }
 
     def start(name: str, *, concurrency: int = 8, lease_seconds: float = 30.0) -> subprocess.Popen[bytes]:
