@@ -70,6 +70,7 @@ def make_destination(
         clock: Callable[[], float] | None = None,
         rate_limiter: RateLimiter | None = None,
         token_store: TokenStore | None = None,
+        client: httpx.Client | None = None,
     ) -> ExtensivDestination:
         settings = ExtensivSettings(
             base_url=base_url or sandbox_server.url,
@@ -85,6 +86,7 @@ def make_destination(
             rate_limiter=rate_limiter,
             token_store=token_store or TokenStore(),
             clock=clock or time.monotonic,
+            client=client,
         )
         made.append(destination)
         return destination

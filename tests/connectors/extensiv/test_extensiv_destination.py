@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import httpx
@@ -113,6 +115,36 @@ def test_a_resend_after_a_crash_finds_the_order_another_destination_object_creat
 
     assert (again.destination_order_id, again.already_existed) == ("1001", True)
     assert sandbox.get("/_sandbox/orders").json()["createAttempts"] == {REFERENCE: 1}
+
+
+def test_two_senders_racing_past_the_lookup_both_report_the_one_order(
+    make_destination: MakeDestination, sandbox: httpx.Client, make_order: MakeOrder
+) -> None:
+    # Given two senders of one order (a worker paused past its lease and the one that took the job over)
+    # that both looked the reference up before either created it
+    both_looked_up = threading.Barrier(2, timeout=10)
+
+    def wait_for_the_other_lookup(request: httpx.Request) -> None:
+        if request.method == "POST" and request.url.path.endswith("/orders"):
+            both_looked_up.wait()
+
+    senders = [
+        make_destination(client=httpx.Client(event_hooks={"request": [wait_for_the_other_lookup]}))
+        for _ in range(2)
+    ]
+    with ThreadPoolExecutor(2) as pool:
+        # When both create it
+        results = list(pool.map(lambda sender: sender.submit(make_order()), senders))
+
+    # Then one created it, the other was refused as a duplicate and reports the same order as already there
+    assert sorted((r.destination_order_id, r.already_existed, r.response_status) for r in results) == [
+        ("1001", False, 201),
+        ("1001", True, 200),
+    ]
+    admin = sandbox.get("/_sandbox/orders").json()
+    assert (admin["count"], admin["createAttempts"]) == (1, {REFERENCE: 2})
+    for sender in senders:
+        sender._client.close()
 
 
 # -- tokens -------------------------------------------------------------------------------------------

@@ -53,8 +53,9 @@ def test_429_with_an_http_date_gives_the_seconds_until_then(
     with pytest.raises(RetryableConnectorError) as caught:
         destination.test()
 
-    # The header has whole seconds, so up to one second of the 30 is lost to rounding.
-    assert caught.value.retry_after is not None and 29.0 <= caught.value.retry_after <= 30.0
+    # The header has whole seconds, so up to one second of the 30 is lost to rounding, and a loaded
+    # machine may take a few more between the sandbox writing the date and us reading it.
+    assert caught.value.retry_after is not None and 25.0 <= caught.value.retry_after <= 30.0
 
 
 def test_a_rate_limited_token_request_is_rate_limit_too(

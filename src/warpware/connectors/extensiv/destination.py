@@ -79,22 +79,36 @@ class ExtensivDestination:
     def submit(self, order: OutboundOrder) -> SubmitResult:
         existing = self._find_by_reference(order.reference)
         if existing is not None:
-            order_id, raw_status = self._read(
-                lambda: (order_id_of(existing), status_of(existing)[0]), "GET", "/orders"
-            )
-            return SubmitResult(
-                destination_order_id=str(order_id),
-                raw_status=raw_status,
-                response_status=200,
-                already_existed=True,
-            )
-        response = self._request("POST", "/orders", body=order_body(order, self.settings))
+            return self._already_there(existing)
+        try:
+            response = self._request("POST", "/orders", body=order_body(order, self.settings))
+        except PermanentConnectorError as exc:
+            # Lookup-then-create is not atomic: another sender (a worker whose lease ran out while it was
+            # paused) may have created the order between our lookup and our create. A warehouse that
+            # refuses duplicate references answers 409; the order is there, so this send succeeded.
+            if exc.status_code != 409:
+                raise
+            existing = self._find_by_reference(order.reference)
+            if existing is None:
+                raise
+            return self._already_there(existing)
         created = self._json_object(response, "POST", "/orders")
         order_id, raw_status = self._read(
             lambda: (order_id_of(created), status_of(created)[0]), "POST", "/orders", response.status_code
         )
         return SubmitResult(
             destination_order_id=str(order_id), raw_status=raw_status, response_status=response.status_code
+        )
+
+    def _already_there(self, existing: dict[str, Any]) -> SubmitResult:
+        order_id, raw_status = self._read(
+            lambda: (order_id_of(existing), status_of(existing)[0]), "GET", "/orders"
+        )
+        return SubmitResult(
+            destination_order_id=str(order_id),
+            raw_status=raw_status,
+            response_status=200,
+            already_existed=True,
         )
 
     def poll_tracking(self, reference: str, destination_order_id: str | None) -> TrackingUpdate | None:
