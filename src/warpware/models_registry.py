@@ -19,6 +19,7 @@ MODEL_MODULES = (
     "warpware.inventory.models",
     "warpware.labels.models",
     "warpware.shipments.models",
+    "warpware.users.models",
 )
 
 

@@ -5,7 +5,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, Uuid, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from warpware.db import Base, BigIntPK, JSONType
@@ -25,6 +25,9 @@ class Order(Base):
         Index("ix_orders_account_updated", "account_id", "updated_at"),
         Index("ix_orders_account_tracking", "account_id", "tracking_number"),
         Index("ix_orders_account_created", "account_id", "created_at"),
+        # The dashboard's search box matches email and name case-insensitively.
+        Index("ix_orders_account_email_lower", "account_id", func.lower(text("customer_email"))),
+        Index("ix_orders_account_name_lower", "account_id", func.lower(text("customer_name"))),
     )
 
     # seq orders the newest-first lists and keys the cursor: monotonic and never reused.
