@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from warpware.accounts.domain import Principal
 from warpware.config import get_settings
 from warpware.db import Database
+from warpware.users.cli import users_app
 
 app = typer.Typer(
     help="WarpWare order orchestration",
@@ -25,6 +26,7 @@ db_app = typer.Typer(help="Database schema", no_args_is_help=True)
 keys_app = typer.Typer(help="Partner API keys (Custom API Integrations)", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
 
 
 def _database() -> Database:
@@ -218,6 +220,7 @@ def demo(
     from warpware.connections import service as connections_service
     from warpware.connections.schemas import ConnectionCreate
     from warpware.schema import upgrade
+    from warpware.users.service import ensure_demo_admin
 
     database = _database()
     upgrade(database)
@@ -245,6 +248,7 @@ def demo(
                     settings={"base_url": f"http://127.0.0.1:{SANDBOX_PORT}"},
                 ),
             )
+        demo_admin = ensure_demo_admin(session, account_slug=DEMO_ACCOUNT)
     # The bundled sandbox warehouse, so orders flow from pending to shipped on a fresh machine.
     sandbox = subprocess.Popen(
         [
@@ -271,6 +275,15 @@ def demo(
             "  Make another: .venv/bin/warpware keys create --account demo --sub-client main "
             "--name 'Another key' --scopes read,write\n"
         )
+    if demo_admin is not None:
+        typer.echo("  Dashboard sign-in (shown once, store it now):\n")
+        typer.echo(f"    email {demo_admin[0]}\n    password {demo_admin[1]}\n")
+    else:
+        typer.echo(
+            "  Dashboard admin admin@demo.example exists; add users with .venv/bin/warpware users create "
+            "--account demo --email you@example.com --role admin\n"
+        )
+    typer.echo(f"  Dashboard: http://{host}:{port}/")
     typer.echo(f"  Partner API: http://{host}:{port}/partner/v1  (OpenAPI: /partner/v1/openapi.json)")
     typer.echo(f"  Sandbox warehouse: http://127.0.0.1:{SANDBOX_PORT} (orders ship 15 s after they arrive)\n")
     try:
