@@ -28,6 +28,9 @@ class Order(Base):
         # The dashboard's search box matches email and name case-insensitively.
         Index("ix_orders_account_email_lower", "account_id", func.lower(text("customer_email"))),
         Index("ix_orders_account_name_lower", "account_id", func.lower(text("customer_name"))),
+        # The dashboard's Archived tab and its count (few orders are archived; the rest are not).
+        Index("ix_orders_account_archived", "account_id", "archived_at"),
+        Index("ix_orders_account_brokering_queue", "account_id", "brokering_queue", "seq"),
     )
 
     # seq orders the newest-first lists and keys the cursor: monotonic and never reused.
@@ -82,6 +85,8 @@ class Order(Base):
     parent_order_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("orders.id", name="fk_orders_parent_order"), default=None
     )
+    # The brokering queue or parking the order waits in (brokering.domain.Queue); NULL outside brokering.
+    brokering_queue: Mapped[str | None] = mapped_column(String(20), default=None)
 
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

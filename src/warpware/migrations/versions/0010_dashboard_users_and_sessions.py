@@ -64,9 +64,11 @@ def upgrade() -> None:
         "ix_orders_account_email_lower", "orders", ["account_id", sa.text("lower(customer_email)")]
     )
     op.create_index("ix_orders_account_name_lower", "orders", ["account_id", sa.text("lower(customer_name)")])
+    op.create_index("ix_orders_account_archived", "orders", ["account_id", "archived_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_orders_account_archived", table_name="orders")
     op.drop_index("ix_orders_account_name_lower", table_name="orders")
     op.drop_index("ix_orders_account_email_lower", table_name="orders")
     op.drop_index("ix_user_sessions_user", table_name="user_sessions")
