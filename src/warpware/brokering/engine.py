@@ -228,8 +228,14 @@ def _plan(order: OrderDemand, sites: Sequence[_Site], policy: Policy) -> Plan:
         return Plan(order.order_id, (shipment,), (), reason)
 
     if policy.allow_split and policy.max_shipments > 1:
-        return _plan_split(order, lines, need, eligible, policy)
-    return _no_single(order, lines, need, eligible, policy)
+        plan = _plan_split(order, lines, need, eligible, policy)
+    else:
+        plan = _no_single(order, lines, need, eligible, policy)
+    not_considered = _skipped(skipped, limit)
+    if plan.unfillable and not_considered:
+        # Say which locations were left out: "none in stock" reads differently when two were full.
+        plan = replace(plan, reason=f"{plan.reason}; not considered: {not_considered}")
+    return plan
 
 
 def _rank_key(
@@ -254,7 +260,7 @@ def _rank_key(
     return tuple(key)
 
 
-def _no_eligible(skipped: dict[str, int], limit: float | None) -> str:
+def _skipped(skipped: dict[str, int], limit: float | None) -> str:
     parts = []
     if skipped["inactive"]:
         parts.append(f"{skipped['inactive']} inactive")
@@ -264,9 +270,14 @@ def _no_eligible(skipped: dict[str, int], limit: float | None) -> str:
         parts.append(f"{skipped['capacity']} at daily capacity")
     if skipped["far"] and limit is not None:
         parts.append(f"{skipped['far']} farther than {limit:,.0f} mi")
+    return ", ".join(parts)
+
+
+def _no_eligible(skipped: dict[str, int], limit: float | None) -> str:
+    parts = _skipped(skipped, limit)
     if not parts:
         return "No location to route to: the account has no locations"
-    return f"No eligible location ({', '.join(parts)})"
+    return f"No eligible location ({parts})"
 
 
 def _shortfalls(site: _Site, lines: Sequence[LineDemand], reserve: int) -> list[tuple[LineDemand, int]]:
