@@ -20,6 +20,7 @@ MODEL_MODULES = (
     "warpware.labels.models",
     "warpware.shipments.models",
     "warpware.users.models",
+    "warpware.brokering.models",
 )
 
 
