@@ -1,35 +1,102 @@
-"""POST /inventory/sync: changed levels are queued per sales channel; `inventory.push` jobs record each
-push's outcome (skipped with the reason where our connector has no inventory API)."""
+"""POST /inventory/sync end to end: changed levels are queued per sales channel, `inventory.push` jobs
+set them on local Shopify (Admin GraphQL) and WooCommerce (wc/v3) stand-ins, and every push's outcome
+is readable at GET /inventory/sync/pushes."""
 
 from __future__ import annotations
 
-import uuid
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
 from tests.conftest import Tenant, new_key
-from tests.inventory.conftest import set_level
-from warpware.connections.models import Connection
-from warpware.connectors.base import PermanentConnectorError, RetryableConnectorError
+from tests.inventory.conftest import Clock, Pipeline, set_level
 from warpware.db import Database
-from warpware.inventory import sync
-from warpware.inventory.models import InventoryPush
 
-SHOPIFY = {
-    "name": "Shop",
-    "type": "shopify",
-    "settings": {"shop_domain": "sync-shop.myshopify.com"},
-    "credentials": {"access_token": "shpat_x", "webhook_secret": "s"},
-}
-WOO = {
-    "name": "Woo",
-    "type": "woocommerce",
-    "settings": {"base_url": "https://woo.example.com"},
-    "credentials": {"consumer_key": "ck", "consumer_secret": "cs", "webhook_secret": "s"},
-}
+sys.path.insert(0, str(Path(__file__).parents[1] / "connectors" / "shopify"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "connectors" / "woocommerce"))
+from fake_shopify import PRIMARY_LOCATION, TOKEN, FakeShopify  # noqa: E402
+from fake_shopify import Canned as ShopifyCanned  # noqa: E402
+from fake_shopify import serve as serve_shopify  # noqa: E402
+from fake_woocommerce import CONSUMER_KEY, CONSUMER_SECRET, FakeWooCommerce  # noqa: E402
+from fake_woocommerce import serve as serve_woo  # noqa: E402
+
+NO_CHANGES = {"data": {"message": "Queued 0 inventory updates for downstream sync", "queued": 0}, "meta": {}}
+
+
+@pytest.fixture(scope="module")
+def _shopify_server() -> Iterator[tuple[FakeShopify, str]]:
+    fake = FakeShopify()
+    with serve_shopify(fake.app) as url:
+        yield fake, url
+
+
+@pytest.fixture(scope="module")
+def _woo_server() -> Iterator[tuple[FakeWooCommerce, str]]:
+    fake = FakeWooCommerce()
+    with serve_woo(fake.app) as url:
+        yield fake, url
+
+
+@pytest.fixture
+def shopify(_shopify_server: tuple[FakeShopify, str]) -> FakeShopify:
+    _shopify_server[0].reset()
+    return _shopify_server[0]
+
+
+@pytest.fixture
+def woo(_woo_server: tuple[FakeWooCommerce, str]) -> FakeWooCommerce:
+    _woo_server[0].reset()
+    return _woo_server[0]
+
+
+@pytest.fixture
+def shopify_url(_shopify_server: tuple[FakeShopify, str]) -> str:
+    return _shopify_server[1]
+
+
+@pytest.fixture
+def woo_url(_woo_server: tuple[FakeWooCommerce, str]) -> str:
+    return _woo_server[1]
+
+
+@pytest.fixture(autouse=True)
+def _drain(run_jobs: Callable[[], int]) -> Iterator[None]:
+    """The database outlives a test: run what a test left queued, so no push of it reaches the next
+    test's stand-ins."""
+    yield
+    run_jobs()
+
+
+def shopify_channel(tenant: Tenant, url: str, name: str = "Shop", **settings: Any) -> str:
+    response = tenant.post(
+        "/partner/v1/connections",
+        json={
+            "name": name,
+            "type": "shopify",
+            "settings": {"shop_domain": "sync-shop.myshopify.com", "base_url": url, **settings},
+            "credentials": {"access_token": TOKEN, "webhook_secret": "s"},
+        },
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["data"]["id"])
+
+
+def woo_channel(tenant: Tenant, url: str, secret: str = CONSUMER_SECRET) -> str:
+    response = tenant.post(
+        "/partner/v1/connections",
+        json={
+            "name": "Woo",
+            "type": "woocommerce",
+            "settings": {"base_url": url},
+            "credentials": {"consumer_key": CONSUMER_KEY, "consumer_secret": secret, "webhook_secret": "s"},
+        },
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["data"]["id"])
 
 
 def _sync(tenant: Tenant) -> int:
@@ -43,107 +110,250 @@ def _sync(tenant: Tenant) -> int:
     return int(data["queued"])
 
 
-def _pushes(db: Database, connection_id: str) -> list[tuple[str, int, str, str | None]]:
-    with db.reading() as session:
-        rows = session.scalars(
-            select(InventoryPush)
-            .where(InventoryPush.connection_id == uuid.UUID(connection_id))
-            .order_by(InventoryPush.id)
-        )
-        return [(p.sku, p.quantity, p.status, p.detail) for p in rows]
+def _pushes(tenant: Tenant, channel_id: str, **query: str) -> list[tuple[str, int, str, str | None]]:
+    """(sku, quantity, status, detail) of a channel's pushes, oldest first, through the API."""
+    response = tenant.get("/partner/v1/inventory/sync/pushes", params={"channel_id": channel_id, **query})
+    assert response.status_code == 200, response.text
+    rows = response.json()["data"]
+    return [(p["sku"], p["quantity"], p["status"], p["detail"]) for p in reversed(rows)]
+
+
+def _shop_units(shopify: FakeShopify) -> dict[str, int]:
+    items = {v["inventoryItem"]["id"]: v["sku"] for v in shopify.variants}
+    return {
+        items[item]: units
+        for (item, location), units in shopify.available.items()
+        if location == PRIMARY_LOCATION
+    }
 
 
 def test_no_channels_nothing_queued(tenant: Tenant) -> None:
     set_level(tenant, "A", 1, "W")
     response = tenant.post("/partner/v1/inventory/sync")
-    assert response.json() == {
-        "data": {"message": "Queued 0 inventory updates for downstream sync", "queued": 0},
-        "meta": {},
-    }
+    assert response.json() == NO_CHANGES
 
 
-def test_changed_levels_are_queued_once_and_skipped_without_an_api(
-    db: Database, tenant: Tenant, run_jobs: Callable[[], int]
+def test_changed_levels_reach_shopify_and_woocommerce_once(
+    tenant: Tenant,
+    run_jobs: Callable[[], int],
+    shopify: FakeShopify,
+    woo: FakeWooCommerce,
+    shopify_url: str,
+    woo_url: str,
 ) -> None:
-    shop = tenant.post("/partner/v1/connections", json=SHOPIFY).json()["data"]["id"]
+    shop = shopify_channel(tenant, shopify_url)
+    store = woo_channel(tenant, woo_url)
+    shopify.add_variant(1, "A", available=50)
+    shopify.add_variant(2, "B", available=50)
+    woo.add_product(101, "A", stock_quantity=50)
+    woo.add_product(202, "B", parent_id=200, stock_quantity=50)
     set_level(tenant, "A", 5, "East")
-    set_level(tenant, "A", 2, "West")  # a channel gets the SKU's total over every warehouse
+    set_level(tenant, "A", 2, "West")  # a channel gets the SKU's units over every warehouse
     set_level(tenant, "B", 0, "East")
-    set_level(tenant, "C", 9, "East")
-    assert _sync(tenant) == 3
-    assert _sync(tenant) == 0  # nothing changed since
-    tenant.post("/partner/v1/inventory/adjust", json={"sku": "C", "adjustment": -4})
-    assert _sync(tenant) == 1
+    set_level(tenant, "C", 9, "East")  # neither shop sells C
+
+    assert _sync(tenant) == 6  # three SKUs, two channels
+    assert _sync(tenant) == 0  # queued already: nothing new
     run_jobs()
-    reason = "shopify connections have no inventory API in WarpWare's connectors; not pushed"
-    assert _pushes(db, shop) == [
-        ("A", 7, "skipped", reason),
-        ("B", 0, "skipped", reason),
-        ("C", 9, "superseded", "A newer push of this SKU was queued"),
-        ("C", 5, "skipped", reason),
+
+    assert _shop_units(shopify) == {"A": 7, "B": 0}
+    assert [[(q["inventoryItemId"][-3:], q["quantity"]) for q in batch] for batch in shopify.sets()] == [
+        [("001", 7), ("002", 0)]
     ]
+    assert woo.stock() == {"A": 7, "B": 0}
+    assert woo.batches() == [
+        ("/wp-json/wc/v3/products/batch", [{"id": 101, "manage_stock": True, "stock_quantity": 7}]),
+        (
+            "/wp-json/wc/v3/products/200/variations/batch",
+            [{"id": 202, "manage_stock": True, "stock_quantity": 0}],
+        ),
+    ]
+    assert _pushes(tenant, shop) == [
+        ("A", 7, "pushed", None),
+        ("B", 0, "pushed", None),
+        ("C", 9, "not_found", "Shopify has no variant with SKU 'C'"),
+    ]
+    assert _pushes(tenant, store) == [
+        ("A", 7, "pushed", None),
+        ("B", 0, "pushed", None),
+        ("C", 9, "not_found", "WooCommerce has no product with SKU 'C'"),
+    ]
+    assert _pushes(tenant, shop, status="not_found") == [
+        ("C", 9, "not_found", "Shopify has no variant with SKU 'C'")
+    ]
+
+    # Nothing changed: nothing is queued and neither shop hears from us.
+    shopify.requests.clear()
+    woo.requests.clear()
     assert _sync(tenant) == 0
+    run_jobs()
+    assert shopify.requests == [] and woo.requests == []
+
+    # One SKU changes: only it goes out, to both channels.
+    response = tenant.post(
+        "/partner/v1/inventory/adjust", json={"sku": "A", "adjustment": -3, "warehouse": "East"}
+    )
+    assert response.status_code == 200, response.text
+    assert _sync(tenant) == 2
+    run_jobs()
+    assert [[q["quantity"] for q in batch] for batch in shopify.sets()] == [[4]]
+    assert woo.stock() == {"A": 4, "B": 0}
+    assert _pushes(tenant, shop)[-1] == ("A", 4, "pushed", None)
 
 
-class RecordingPublisher:
-    def __init__(self, sent: list[tuple[str, int]], fail_on: str | None, retry_once: str | None) -> None:
-        self.sent, self.fail_on, self.retry_once = sent, fail_on, retry_once
-
-    def set_available(self, sku: str, quantity: int) -> None:
-        if sku == self.retry_once:
-            self.retry_once = None
-            raise RetryableConnectorError("busy", category="rate_limit", retry_after=0)
-        if sku == self.fail_on:
-            raise PermanentConnectorError("Unknown product", category="validation")
-        self.sent.append((sku, quantity))
-
-
-@pytest.fixture
-def woo_publisher() -> Iterator[list[tuple[str, int]]]:
-    """A channel type with an inventory API (our WooCommerce connector has none yet)."""
-    sent: list[tuple[str, int]] = []
-    state = {"retry_once": "B"}
-
-    def factory(_connection: Connection) -> RecordingPublisher:
-        publisher = RecordingPublisher(sent, "BAD", state.pop("retry_once", None))
-        return publisher
-
-    sync.PUBLISHERS["woocommerce"] = factory
-    yield sent
-    del sync.PUBLISHERS["woocommerce"]
-
-
-def test_pushes_with_a_publisher(
-    db: Database, tenant: Tenant, run_jobs: Callable[[], int], woo_publisher: list[tuple[str, int]]
+def test_available_is_on_hand_less_committed(
+    pipeline: Pipeline, shopify: FakeShopify, woo: FakeWooCommerce, shopify_url: str
 ) -> None:
-    woo = tenant.post("/partner/v1/connections", json=WOO).json()["data"]["id"]
+    shopify_channel(pipeline.tenant, shopify_url)
+    shopify.add_variant(1, "WIDGET-RED-LG")
+    set_level(pipeline.tenant, "WIDGET-RED-LG", 10, "Sandbox")
+    pipeline.order("SYNC-COMMIT-1")  # 2 units, routed to the sandbox warehouse
+    pipeline.run_jobs()
+    assert _sync(pipeline.tenant) == 1
+    pipeline.run_jobs()
+    assert _shop_units(shopify) == {"WIDGET-RED-LG": 8}
+
+
+def test_rate_limited_push_waits_for_retry_after_then_goes_through(
+    tenant: Tenant, run_jobs: Callable[[], int], clock: Clock, shopify: FakeShopify, shopify_url: str
+) -> None:
+    shop = shopify_channel(tenant, shopify_url)
+    shopify.add_variant(1, "A")
+    shopify.add_variant(2, "B")
     set_level(tenant, "A", 3, "East")
     set_level(tenant, "B", 4, "East")
-    set_level(tenant, "BAD", 1, "East")
-    assert _sync(tenant) == 3
-    run_jobs()
-    assert woo_publisher == [("A", 3), ("B", 4)]  # B after one retry
-    assert _pushes(db, woo) == [
-        ("A", 3, "pushed", None),
-        ("B", 4, "pushed", None),
-        ("BAD", 1, "failed", "validation: Unknown product"),
+    shopify.canned_ops["WarpwareInventorySet"] = [
+        ShopifyCanned(429, b'{"errors":"Exceeded 2 calls per second for api client."}', {"Retry-After": "5"})
     ]
-    assert _sync(tenant) == 1  # a failed push is queued again
+    assert _sync(tenant) == 2
+    run_jobs()
+    waiting = "Will retry: rate_limit: Shopify rate limit: Exceeded 2 calls per second for api client."
+    assert _pushes(tenant, shop) == [("A", 3, "queued", waiting), ("B", 4, "queued", waiting)]
+    assert _shop_units(shopify) == {"A": 0, "B": 0}
+
+    clock.advance(4)
+    run_jobs()  # not due yet
+    assert _pushes(tenant, shop)[0][2] == "queued"
+    clock.advance(1)
+    run_jobs()
+    assert _pushes(tenant, shop) == [("A", 3, "pushed", None), ("B", 4, "pushed", None)]
+    assert _shop_units(shopify) == {"A": 3, "B": 4}
+    rows = tenant.get("/partner/v1/inventory/sync/pushes", params={"channel_id": shop}).json()["data"]
+    assert [r["attempts"] for r in rows] == [2, 2]
+    assert [len(batch) for batch in shopify.sets()] == [2, 2]  # the 429'd call, then the one that went in
+
+
+def test_user_errors_fail_one_sku_and_refused_keys_fail_them_all(
+    tenant: Tenant,
+    run_jobs: Callable[[], int],
+    shopify: FakeShopify,
+    woo: FakeWooCommerce,
+    shopify_url: str,
+    woo_url: str,
+) -> None:
+    shop = shopify_channel(tenant, shopify_url)
+    store = woo_channel(tenant, woo_url, secret="cs_revoked")
+    popup = shopify.add_location(65432177, "Pop-up")
+    shopify.add_variant(1, "A")
+    shopify.add_variant(2, "POPUP", locations=[popup])
+    woo.add_product(101, "A")
+    set_level(tenant, "A", 3, "East")
+    set_level(tenant, "POPUP", 1, "East")
+    assert _sync(tenant) == 4
+    run_jobs()
+    assert _pushes(tenant, shop) == [
+        ("A", 3, "pushed", None),
+        (
+            "POPUP",
+            1,
+            "failed",
+            "Shopify inventorySetQuantities: The specified inventory item is not stocked at the location. "
+            "(ITEM_NOT_STOCKED_AT_LOCATION)",
+        ),
+    ]
+    refused = "auth: WooCommerce refused the API keys (401): Sorry, you cannot list resources. "
+    refused += "(woocommerce_rest_cannot_view)"
+    assert _pushes(tenant, store) == [("A", 3, "failed", refused), ("POPUP", 1, "failed", refused)]
+    assert woo.batches() == []
+    # A permanent failure is not retried by the worker; the next sync queues failed pushes again.
+    assert [r.path for r in woo.requests] == ["/wp-json/wc/v3/products"]
+    assert _sync(tenant) == 3
+    health = tenant.get(f"/partner/v1/connections/{store}").json()["data"]
+    assert "WooCommerce refused the API keys (401)" in str(health)
+
+
+def test_the_configured_shopify_location_gets_the_units(
+    tenant: Tenant, run_jobs: Callable[[], int], shopify: FakeShopify, shopify_url: str
+) -> None:
+    back = shopify.add_location(65432199, "Back store")
+    item = shopify.add_variant(1, "A", locations=[back])
+    shopify_channel(tenant, shopify_url, location_id="65432199")
+    set_level(tenant, "A", 6, "East")
+    assert _sync(tenant) == 1
+    run_jobs()
+    assert shopify.available[(item, back)] == 6
+    assert "WarpwarePrimaryLocation" not in [r.operation for r in shopify.requests]
+    shop_locations = tenant.get("/partner/v1/locations", params={"platform": "shopify"}).json()["data"]
+    assert [(loc["name"], loc["platform_location_id"]) for loc in shop_locations] == [("Shop", "65432199")]
+
+
+def test_a_deleted_channel_skips_its_queued_pushes(
+    tenant: Tenant, run_jobs: Callable[[], int], shopify: FakeShopify, shopify_url: str
+) -> None:
+    shop = shopify_channel(tenant, shopify_url)
+    shopify.add_variant(1, "A")
+    set_level(tenant, "A", 2, "East")
+    assert _sync(tenant) == 1
+    assert tenant.delete(f"/partner/v1/connections/{shop}").status_code in (200, 204)
+    run_jobs()
+    assert shopify.requests == []
+    rows = tenant.get("/partner/v1/inventory/sync/pushes", params={"status": "skipped"}).json()["data"]
+    assert [(r["sku"], r["detail"]) for r in rows] == [("A", "The channel connection no longer exists")]
 
 
 def test_channels_get_their_own_clients_stock(
-    db: Database, client: TestClient, tenant: Tenant, run_jobs: Callable[[], int]
+    db: Database,
+    client: TestClient,
+    tenant: Tenant,
+    run_jobs: Callable[[], int],
+    shopify: FakeShopify,
+    shopify_url: str,
 ) -> None:
-    shop = tenant.post("/partner/v1/connections", json=SHOPIFY).json()["data"]["id"]  # warehouse-east's
+    shop = shopify_channel(tenant, shopify_url)  # warehouse-east's
     _, west_key, west_id = new_key(db, account=tenant.account, sub_client="warehouse-west")
     west = Tenant(tenant.account, "warehouse-west", west_key, west_id, client)
-    west_shop = west.post("/partner/v1/connections", json={**SHOPIFY, "name": "West shop"}).json()["data"][
-        "id"
-    ]
+    west_shop = shopify_channel(west, shopify_url, name="West shop")
     set_level(tenant, "EAST-SKU", 1, "Shared DC")
     set_level(west, "WEST-SKU", 2, "Shared DC")
     assert _sync(tenant) == 1  # a sub-client key syncs its own channels only
-    assert [p[0] for p in _pushes(db, shop)] == ["EAST-SKU"]
-    assert _pushes(db, west_shop) == []
+    assert [p[0] for p in _pushes(tenant, shop)] == ["EAST-SKU"]
     assert _sync(west) == 1
-    assert [p[:2] for p in _pushes(db, west_shop)] == [("WEST-SKU", 2)]
+    assert [p[:2] for p in _pushes(west, west_shop)] == [("WEST-SKU", 2)]
+    # Each sub-client reads its own channels' pushes only.
+    assert _pushes(tenant, west_shop) == []
+    everything = west.get("/partner/v1/inventory/sync/pushes").json()["data"]
+    assert [p["sku"] for p in everything] == ["WEST-SKU"]
+
+
+def test_push_list_pages_and_refuses_bad_filters(
+    tenant: Tenant, shopify: FakeShopify, shopify_url: str
+) -> None:
+    shopify_channel(tenant, shopify_url)
+    for sku in ("A", "B", "C"):
+        set_level(tenant, sku, 1, "East")
+    assert _sync(tenant) == 3
+    first = tenant.get("/partner/v1/inventory/sync/pushes", params={"after": "", "per_page": 2}).json()
+    assert [p["sku"] for p in first["data"]] == ["C", "B"]
+    assert first["meta"]["has_more"] is True
+    rest = tenant.get(
+        "/partner/v1/inventory/sync/pushes", params={"after": first["meta"]["next_cursor"], "per_page": 2}
+    ).json()
+    assert [p["sku"] for p in rest["data"]] == ["A"] and rest["meta"]["has_more"] is False
+    paged = tenant.get("/partner/v1/inventory/sync/pushes", params={"page": 2, "per_page": 2}).json()
+    assert [p["sku"] for p in paged["data"]] == ["A"]
+    assert paged["meta"]["total"] == 3
+    assert {p["status"] for p in first["data"]} == {"queued"}
+    bad = tenant.get("/partner/v1/inventory/sync/pushes", params={"status": "done"})
+    assert bad.status_code == 400
+    assert "Unknown status 'done'" in bad.json()["detail"]
+    assert tenant.get("/partner/v1/inventory/sync/pushes", params={"channel_id": "x"}).status_code == 400

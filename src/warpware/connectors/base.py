@@ -7,6 +7,7 @@ retries (RetryableConnectorError) or a failed order that waits for a person (Per
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, Protocol
@@ -124,6 +125,35 @@ class Label:
     label_format: str | None = None
 
 
+@dataclass(frozen=True)
+class InventoryLevelPush:
+    """The units a sales channel should list for one SKU (available = on hand − committed, never < 0)."""
+
+    sku: str
+    available: int
+
+
+InventoryPushOutcome = Literal["pushed", "not_found", "failed"]
+
+
+@dataclass(frozen=True)
+class SkuPushResult:
+    """What became of one SKU: `pushed` (the channel now lists `available`), `not_found` (the channel
+    sells nothing with that SKU) or `failed` (the channel refused this SKU; `detail` says why)."""
+
+    sku: str
+    outcome: InventoryPushOutcome
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class InventoryPushResult:
+    results: tuple[SkuPushResult, ...]
+
+    def by_sku(self) -> dict[str, SkuPushResult]:
+        return {result.sku: result for result in self.results}
+
+
 class ConnectorError(Exception):
     """A remote call failed. `category` is one of our error categories."""
 
@@ -158,6 +188,16 @@ class PermanentConnectorError(ConnectorError):
     """Sending again will not help until a person changes something (validation, auth)."""
 
 
+class InventoryPushInterrupted(ConnectorError):
+    """A push of several SKUs stopped part way: `settled` are the SKUs the channel already answered for
+    (recorded as they are), `cause` is what stopped the rest (retry them if it is retryable)."""
+
+    def __init__(self, cause: ConnectorError, settled: Sequence[SkuPushResult]) -> None:
+        super().__init__(cause.message, category=cause.category, status_code=cause.status_code)
+        self.cause = cause
+        self.settled = tuple(settled)
+
+
 class Destination(Protocol):
     """A fulfillment system orders are sent to (Extensiv, ShipStation, an HTTP warehouse, the sandbox)."""
 
@@ -188,3 +228,19 @@ class TrackingWriter(Protocol):
     """A sales channel tracking is written back to when an order ships."""
 
     def write_tracking(self, notice: ShipmentNotice) -> None: ...
+
+
+class InventoryPushTarget(Protocol):
+    """A sales channel whose listed stock WarpWare sets (Shopify inventory quantities, WooCommerce stock).
+
+    `push_inventory` sets the absolute units of each SKU, so sending the same levels twice does no
+    harm. It returns one result per SKU. A failure that stops the whole call raises a typed error
+    (RetryableConnectorError for 429/5xx/timeouts, PermanentConnectorError for refused credentials);
+    one that stops it after some SKUs were settled raises InventoryPushInterrupted carrying them.
+    """
+
+    def push_inventory(self, levels: Sequence[InventoryLevelPush]) -> InventoryPushResult: ...
+
+    def close(self) -> None:
+        """Release the HTTP client."""
+        ...

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from warpware.connectors.base import Destination, TrackingWriter
+from warpware.connectors.base import Destination, InventoryPushTarget, TrackingWriter
 from warpware.connectors.extensiv import ExtensivCredentials, ExtensivDestination, ExtensivSettings
 from warpware.connectors.http_warehouse.destination import (
     HttpWarehouseCredentials,
@@ -86,6 +86,25 @@ def _woocommerce_writer(settings: Any, credentials: WooCommerceChannelCredential
     )
 
 
+def _shopify_inventory(settings: Any, credentials: ShopifyChannelCredentials) -> InventoryPushTarget:
+    from warpware.connectors.shopify import ShopifyCredentials
+    from warpware.connectors.shopify.inventory import ShopifyInventoryTarget
+
+    return ShopifyInventoryTarget(settings, ShopifyCredentials(access_token=credentials.access_token))
+
+
+def _woocommerce_inventory(settings: Any, credentials: WooCommerceChannelCredentials) -> InventoryPushTarget:
+    from warpware.connectors.woocommerce import WooCommerceCredentials
+    from warpware.connectors.woocommerce.inventory import WooCommerceInventoryTarget
+
+    return WooCommerceInventoryTarget(
+        settings,
+        WooCommerceCredentials(
+            consumer_key=credentials.consumer_key, consumer_secret=credentials.consumer_secret
+        ),
+    )
+
+
 def _edi_writer(settings: Any, credentials: Any) -> TrackingWriter:
     from warpware.channels.edi import EdiTrackingWriter
 
@@ -112,6 +131,8 @@ class ConnectionType:
     credentials_model: type[BaseModel]
     destination: Callable[[Any, Any], Destination] | None = None
     writer: Callable[[Any, Any], TrackingWriter] | None = None
+    # Channels whose listed stock WarpWare sets (inventory sync); None: the channel lists no stock.
+    inventory: Callable[[Any, Any], InventoryPushTarget] | None = None
 
 
 DESTINATION_TYPES: dict[str, ConnectionType] = {
@@ -150,7 +171,12 @@ def _channel_types() -> dict[str, ConnectionType]:
 
     return {
         "shopify": ConnectionType(
-            "shopify", "Shopify store", ShopifySettings, ShopifyChannelCredentials, writer=_shopify_writer
+            "shopify",
+            "Shopify store",
+            ShopifySettings,
+            ShopifyChannelCredentials,
+            writer=_shopify_writer,
+            inventory=_shopify_inventory,
         ),
         "woocommerce": ConnectionType(
             "woocommerce",
@@ -158,6 +184,7 @@ def _channel_types() -> dict[str, ConnectionType]:
             WooCommerceSettings,
             WooCommerceChannelCredentials,
             writer=_woocommerce_writer,
+            inventory=_woocommerce_inventory,
         ),
         # File and email channels (warpware.channels): their writers send 856s, shipment files, emails.
         "edi": ConnectionType(
@@ -190,6 +217,23 @@ def build_writer(type_name: str, settings: dict[str, Any], credentials: dict[str
     if kind.writer is None:
         raise ValueError(f"{type_name} connections take no tracking writeback")
     return kind.writer(
+        kind.settings_model.model_validate(settings), kind.credentials_model.model_validate(credentials)
+    )
+
+
+def takes_inventory(type_name: str) -> bool:
+    """Whether connections of this type list stock that inventory sync can set."""
+    kind = CONNECTION_TYPES.get(type_name)
+    return kind is not None and kind.inventory is not None
+
+
+def build_inventory_target(
+    type_name: str, settings: dict[str, Any], credentials: dict[str, Any]
+) -> InventoryPushTarget:
+    kind = connection_type(type_name)
+    if kind.inventory is None:
+        raise ValueError(f"{type_name} connections list no stock to push to")
+    return kind.inventory(
         kind.settings_model.model_validate(settings), kind.credentials_model.model_validate(credentials)
     )
 

@@ -121,6 +121,50 @@ def sync_inventory(request: Request, principal: Principal = Depends(require_writ
     return envelope({"message": f"Queued {queued} inventory updates for downstream sync", "queued": queued})
 
 
+@router.get(
+    "/inventory/sync/pushes",
+    summary="Downstream pushes to the sales channels, newest first, with each one's outcome",
+)
+def list_pushes(
+    request: Request,
+    status: str | None = Query(None, description="queued, pushed, not_found, failed, skipped or superseded"),
+    sku: str | None = Query(None, description="Exact SKU"),
+    channel_id: str | None = Query(None, description="A channel connection's id"),
+    page: int | None = Query(None, description="Page number (page mode)"),
+    per_page: int | None = Query(None, description="1–100, default 50"),
+    after: str | None = Query(None, description="Cursor from meta.next_cursor"),
+    principal: Principal = Depends(require_read),
+) -> Response:
+    paging = page_request(page=page, per_page=per_page, after=after)
+    if status is not None and status not in sync.PUSH_STATUSES:
+        raise BadRequest(f"Unknown status {status!r}; valid statuses are {', '.join(sync.PUSH_STATUSES)}")
+    channel = parse_uuid(channel_id) if channel_id else None
+    if channel_id and channel is None:
+        raise BadRequest(f"channel_id must be a connection's UUID (got {channel_id!r})")
+    with _database(request).reading() as session:
+        visible = sync.visible_channel_ids(session, principal)
+        channels = visible
+        if channel is not None:
+            channels = [channel] if visible is None else [c for c in visible if c == channel]
+        filters = repository.PushFilters(
+            channel_ids=channels, sku=sku, status=status, not_found_prefix=sync.NOT_FOUND_PREFIX
+        )
+        rows, total = repository.list_pushes(
+            session,
+            principal.account_id,
+            filters,
+            page=None if paging.cursor_mode else paging.page,
+            per_page=paging.per_page + (1 if paging.cursor_mode else 0),
+            before_id=paging.after,
+        )
+        next_id = None
+        if paging.cursor_mode and len(rows) > paging.per_page:
+            rows = rows[: paging.per_page]
+            next_id = rows[-1].id
+        data = [sync.push_read(push) for push in rows]
+    return envelope(data, _meta(paging, total, next_id))
+
+
 @router.get("/inventory/settings", summary="The low-stock threshold of SKUs without their own")
 def get_settings(request: Request, principal: Principal = Depends(require_read)) -> Response:
     with _database(request).reading() as session:

@@ -37,6 +37,9 @@ def _platform_location_id(connection: Connection) -> str | None:
         return str(settings["facility_id"])
     if connection.type == "sandbox":
         return str(settings.get("facility_id", 1))
+    if connection.type == "shopify" and isinstance(settings.get("location_id"), str):
+        # The location inventory pushes set, as given: a number or a gid://shopify/Location/ id.
+        return str(settings["location_id"]).removeprefix("gid://shopify/Location/")
     return None
 
 

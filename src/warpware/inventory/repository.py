@@ -458,9 +458,42 @@ def newer_push_exists(session: Session, push: InventoryPush) -> bool:
     )
 
 
-def pushes_for_account(session: Session, account_id: uuid.UUID) -> list[InventoryPush]:
-    return list(
-        session.scalars(
-            select(InventoryPush).where(InventoryPush.account_id == account_id).order_by(InventoryPush.id)
+@dataclass(frozen=True)
+class PushFilters:
+    channel_ids: Sequence[uuid.UUID] | None = None  # None: every channel of the account
+    sku: str | None = None
+    status: str | None = None  # a public status: not_found is a skipped push whose detail says so
+    not_found_prefix: str = "not_found: "
+
+
+def list_pushes(
+    session: Session,
+    account_id: uuid.UUID,
+    filters: PushFilters,
+    *,
+    page: int | None,
+    per_page: int,
+    before_id: int | None,
+) -> tuple[list[InventoryPush], int | None]:
+    """Newest first; page mode (with the total) when `page` is given, keyset below `before_id` otherwise."""
+    query = select(InventoryPush).where(InventoryPush.account_id == account_id)
+    if filters.channel_ids is not None:
+        query = query.where(InventoryPush.connection_id.in_(list(filters.channel_ids)))
+    if filters.sku is not None:
+        query = query.where(InventoryPush.sku == filters.sku)
+    not_found = InventoryPush.detail.startswith(filters.not_found_prefix, autoescape=True)
+    if filters.status == "not_found":
+        query = query.where(InventoryPush.status == "skipped", not_found)
+    elif filters.status == "skipped":
+        query = query.where(
+            InventoryPush.status == "skipped", or_(InventoryPush.detail.is_(None), ~not_found)
         )
-    )
+    elif filters.status is not None:
+        query = query.where(InventoryPush.status == filters.status)
+    if page is not None:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        query = query.order_by(InventoryPush.id.desc()).offset((page - 1) * per_page)
+        return list(session.scalars(query.limit(per_page))), int(total)
+    if before_id is not None:
+        query = query.where(InventoryPush.id < before_id)
+    return list(session.scalars(query.order_by(InventoryPush.id.desc()).limit(per_page))), None

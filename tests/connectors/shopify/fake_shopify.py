@@ -1,5 +1,6 @@
 """A local stand-in for the Shopify Admin GraphQL API: keeps orders, fulfillment orders and fulfillments,
-answers the operations our writer sends in Shopify's documented shapes, and records every request."""
+product variants, locations and inventory quantities, answers the operations our writer and inventory
+target send in Shopify's documented shapes, and records every request."""
 
 from __future__ import annotations
 
@@ -18,6 +19,29 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "shopify"
 API_VERSION = "2025-01"
 TOKEN = "shpat_test_4f1c2a9e"
 _OPERATION = re.compile(r"^\s*(query|mutation)\s+(\w+)")
+_SKU_TERM = re.compile(r'sku:(?:"((?:[^"\\]|\\.)*)"|(\S+))')
+# Shopify's reasons for inventory changes (shopify.dev: inventory quantities and states).
+REASONS = {
+    "correction",
+    "cycle_count_available",
+    "damaged",
+    "movement_created",
+    "movement_updated",
+    "movement_received",
+    "movement_canceled",
+    "other",
+    "promotion",
+    "quality_control",
+    "received",
+    "reservation_created",
+    "reservation_deleted",
+    "reservation_updated",
+    "restock",
+    "safety_stock",
+    "shrinkage",
+}
+MAX_INPUT_SIZE = 250
+PRIMARY_LOCATION = "gid://shopify/Location/65432101"
 
 
 @dataclass
@@ -42,14 +66,66 @@ class FakeShopify:
         self.orders: dict[str, dict[str, Any]] = {}
         self.requests: list[Recorded] = []
         self.canned: list[Canned] = []
+        # Answers for the next requests of one operation (by name), before anything else.
+        self.canned_ops: dict[str, list[Canned]] = {}
         self._next_fulfillment = 1
+        self.variants: list[dict[str, Any]] = []
+        self.locations: dict[str, dict[str, Any]] = {}
+        self.primary_location: str | None = None
+        # (inventory item id, location id) -> units available; a key exists where the item is stocked.
+        self.available: dict[tuple[str, str], int] = {}
+        self._next_group = 1
         self.app = self._build_app()
+        self._default_locations()
 
     def reset(self) -> None:
         self.orders.clear()
         self.requests.clear()
         self.canned.clear()
+        self.canned_ops.clear()
         self._next_fulfillment = 1
+        self.variants.clear()
+        self.locations.clear()
+        self.available.clear()
+        self._next_group = 1
+        self._default_locations()
+
+    def _default_locations(self) -> None:
+        self.locations[PRIMARY_LOCATION] = {"id": PRIMARY_LOCATION, "name": "Shop location", "isActive": True}
+        self.primary_location = PRIMARY_LOCATION
+
+    def add_location(self, location_id: int, name: str) -> str:
+        gid = f"gid://shopify/Location/{location_id}"
+        self.locations[gid] = {"id": gid, "name": name, "isActive": True}
+        return gid
+
+    def add_variant(
+        self,
+        variant_id: int,
+        sku: str | None,
+        *,
+        available: int = 0,
+        tracked: bool = True,
+        locations: list[str] | None = None,
+    ) -> str:
+        """A variant whose inventory item is stocked at `locations` (default: the primary location)."""
+        item = f"gid://shopify/InventoryItem/{variant_id + 40_000_000}"
+        self.variants.append(
+            {
+                "id": f"gid://shopify/ProductVariant/{variant_id}",
+                "sku": sku,
+                "inventoryItem": {"id": item, "tracked": tracked},
+            }
+        )
+        for location in locations if locations is not None else [PRIMARY_LOCATION]:
+            self.available[(item, location)] = available
+        return item
+
+    def sets(self) -> list[list[dict[str, Any]]]:
+        """The quantities of every inventorySetQuantities call, in order."""
+        return [
+            r.variables["input"]["quantities"] for r in self.requests if r.operation == "WarpwareInventorySet"
+        ]
 
     def add_order(
         self,
@@ -87,8 +163,9 @@ class FakeShopify:
                     variables=body.get("variables") or {},
                 )
             )
-            if self.canned:
-                canned = self.canned.pop(0)
+            op_canned = self.canned_ops.get(match.group(2) if match else "")
+            if self.canned or op_canned:
+                canned = op_canned.pop(0) if op_canned else self.canned.pop(0)
                 if canned.delay:
                     await asyncio.sleep(canned.delay)
                 return Response(
@@ -141,6 +218,23 @@ class FakeShopify:
             data = {"fulfillmentCreate": self._create(variables["fulfillment"])}
         elif operation == "WarpwareTrackingUpdate":
             data = {"fulfillmentTrackingInfoUpdate": self._update(variables)}
+        elif operation == "WarpwareVariantsBySku":
+            data = {"productVariants": self._variants(variables)}
+        elif operation == "WarpwarePrimaryLocation":
+            data = {"location": self.locations.get(self.primary_location or "")}
+        elif operation == "WarpwareInventorySet":
+            size = len(variables["input"]["quantities"])
+            if size > MAX_INPUT_SIZE:
+                return {
+                    "errors": [
+                        {
+                            "message": f"The input array size of {size} is greater than the maximum "
+                            f"allowed of {MAX_INPUT_SIZE}.",
+                            "extensions": {"code": "MAX_INPUT_SIZE_EXCEEDED"},
+                        }
+                    ]
+                }
+            data = {"inventorySetQuantities": self._set_quantities(variables["input"])}
         else:
             return {
                 "errors": [
@@ -151,6 +245,100 @@ class FakeShopify:
                 ]
             }
         return {"data": data, "extensions": {"cost": cost}}
+
+    def _variants(self, variables: dict[str, Any]) -> dict[str, Any]:
+        # Like Shopify's search, a term matches loosely (here: a SKU starting with it), so callers must
+        # compare SKUs exactly themselves.
+        terms = [
+            re.sub(r"\\(.)", r"\1", quoted) if quoted is not None and quoted != "" else bare
+            for quoted, bare in _SKU_TERM.findall(variables["query"])
+        ]
+        matches = [
+            v for v in self.variants if v["sku"] and any(v["sku"].startswith(term) for term in terms if term)
+        ]
+        start = int(variables.get("after") or 0)
+        first = int(variables["first"])
+        page = matches[start : start + first]
+        more = start + first < len(matches)
+        return {
+            "nodes": page,
+            "pageInfo": {"hasNextPage": more, "endCursor": str(start + first) if page else None},
+        }
+
+    def _set_quantities(self, data: dict[str, Any]) -> dict[str, Any]:
+        errors: list[dict[str, Any]] = []
+        if data.get("name") not in ("available", "on_hand"):
+            errors.append(
+                {
+                    "code": "INVALID_NAME",
+                    "field": ["input", "name"],
+                    "message": "The quantity name must be available or on_hand.",
+                }
+            )
+        if data.get("reason") not in REASONS:
+            errors.append(
+                {
+                    "code": "INVALID_REASON",
+                    "field": ["input", "reason"],
+                    "message": "The specified reason is invalid.",
+                }
+            )
+        changes: list[tuple[tuple[str, str], int]] = []
+        items = {v["inventoryItem"]["id"] for v in self.variants}
+        for index, entry in enumerate(data["quantities"]):
+            path = ["input", "quantities", str(index)]
+            item, location, quantity = entry["inventoryItemId"], entry["locationId"], entry["quantity"]
+            if item not in items:
+                errors.append(
+                    {
+                        "code": "INVALID_INVENTORY_ITEM",
+                        "field": [*path, "inventoryItemId"],
+                        "message": "The specified inventory item could not be found.",
+                    }
+                )
+            elif location not in self.locations:
+                errors.append(
+                    {
+                        "code": "INVALID_LOCATION",
+                        "field": [*path, "locationId"],
+                        "message": "The specified location could not be found.",
+                    }
+                )
+            elif (item, location) not in self.available:
+                errors.append(
+                    {
+                        "code": "ITEM_NOT_STOCKED_AT_LOCATION",
+                        "field": [*path, "locationId"],
+                        "message": "The specified inventory item is not stocked at the location.",
+                    }
+                )
+            elif quantity < 0:
+                errors.append(
+                    {
+                        "code": "INVALID_QUANTITY_NEGATIVE",
+                        "field": [*path, "quantity"],
+                        "message": "The quantity can't be negative.",
+                    }
+                )
+            elif not data.get("ignoreCompareQuantity") and "compareQuantity" not in entry:
+                errors.append(
+                    {
+                        "code": "COMPARE_QUANTITY_REQUIRED",
+                        "field": [*path, "compareQuantity"],
+                        "message": "The compareQuantity argument must be given to each quantity or ignored "
+                        "using ignoreCompareQuantity.",
+                    }
+                )
+            else:
+                changes.append(((item, location), quantity))
+        if errors:
+            # The mutation applies all of its quantities or none.
+            return {"inventoryAdjustmentGroup": None, "userErrors": errors}
+        for key, quantity in changes:
+            self.available[key] = quantity
+        group = f"gid://shopify/InventoryAdjustmentGroup/{self._next_group}"
+        self._next_group += 1
+        return {"inventoryAdjustmentGroup": {"id": group}, "userErrors": []}
 
     def _find_fo(self, fo_id: str) -> dict[str, Any] | None:
         for order in self.orders.values():

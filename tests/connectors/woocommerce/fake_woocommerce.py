@@ -1,5 +1,6 @@
-"""A local stand-in for a WooCommerce store's wc/v3 REST API: orders and their notes, Woo's error
-bodies ({code, message, data.status}), Basic or query-string key auth, and a record of every request."""
+"""A local stand-in for a WooCommerce store's wc/v3 REST API: orders and their notes, products and
+variations with their stock, the batch endpoints, Woo's error bodies ({code, message, data.status}),
+Basic or query-string key auth, and a record of every request."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.servers import thread_server as serve  # noqa: F401  (re-exported)
 WOO_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "woocommerce"
 CONSUMER_KEY = "ck_5b1e0c9a7d3f2e4b6a8c0d1e2f3a4b5c6d7e8f90"
 CONSUMER_SECRET = "cs_0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f10"
+BATCH_LIMIT = 100
 STATUSES = {"pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed", "trash"}
 
 
@@ -45,6 +47,11 @@ class FakeWooCommerce:
     def __init__(self) -> None:
         self.orders: dict[int, dict[str, Any]] = {}
         self.notes: dict[int, list[dict[str, Any]]] = {}
+        self.products: dict[int, dict[str, Any]] = {}
+        # Product id -> (code, message) a batch update of it is refused with (a plugin's veto, a lock).
+        self.refuse: dict[int, tuple[str, str]] = {}
+        # Answers for the next requests to one path, before anything else.
+        self.canned_paths: dict[str, list[Canned]] = {}
         self.requests: list[Recorded] = []
         self.canned: list[Canned] = []
         self.app = self._build_app()
@@ -52,12 +59,83 @@ class FakeWooCommerce:
     def reset(self) -> None:
         self.orders.clear()
         self.notes.clear()
+        self.products.clear()
+        self.refuse.clear()
+        self.canned_paths.clear()
         self.requests.clear()
         self.canned.clear()
 
     def add_order(self, order_id: int, status: str = "processing") -> None:
         self.orders[order_id] = {"id": order_id, "number": str(order_id), "status": status}
         self.notes[order_id] = []
+
+    def add_product(
+        self, product_id: int, sku: str, *, parent_id: int = 0, stock_quantity: int | None = None
+    ) -> None:
+        """A simple product, or with `parent_id` a variation of that variable product."""
+        if parent_id:
+            self.products.setdefault(
+                parent_id,
+                {
+                    "id": parent_id,
+                    "sku": "",
+                    "type": "variable",
+                    "parent_id": 0,
+                    "manage_stock": False,
+                    "stock_quantity": None,
+                },
+            )
+        self.products[product_id] = {
+            "id": product_id,
+            "sku": sku,
+            "type": "variation" if parent_id else "simple",
+            "parent_id": parent_id,
+            "manage_stock": stock_quantity is not None,
+            "stock_quantity": stock_quantity,
+        }
+
+    def stock(self) -> dict[str, int | None]:
+        return {p["sku"]: p["stock_quantity"] for p in self.products.values() if p["sku"]}
+
+    def batches(self) -> list[tuple[str, list[dict[str, Any]]]]:
+        return [(r.path, r.body["update"]) for r in self.requests if r.path.endswith("/batch")]
+
+    def _batch(self, items: list[dict[str, Any]], parent_id: int | None) -> dict[str, Any]:
+        answers: list[dict[str, Any]] = []
+        for item in items:
+            product = self.products.get(int(item.get("id", 0)))
+            is_variation = product is not None and product["type"] == "variation"
+            ok = product is not None and (
+                (parent_id is None and not is_variation)
+                or (parent_id is not None and is_variation and product["parent_id"] == parent_id)
+            )
+            if not ok or product is None:
+                code = (
+                    "woocommerce_rest_product_invalid_id"
+                    if parent_id is None
+                    else "woocommerce_rest_product_variation_invalid_id"
+                )
+                answers.append(
+                    {
+                        "id": item.get("id", 0),
+                        "error": {"code": code, "message": "Invalid ID.", "data": {"status": 400}},
+                    }
+                )
+                continue
+            if product["id"] in self.refuse:
+                code, message = self.refuse[product["id"]]
+                answers.append(
+                    {
+                        "id": product["id"],
+                        "error": {"code": code, "message": message, "data": {"status": 403}},
+                    }
+                )
+                continue
+            for key in ("manage_stock", "stock_quantity"):
+                if key in item:
+                    product[key] = item[key]
+            answers.append(dict(product))
+        return {"update": answers}
 
     def _authorised(self, request: Request) -> bool:
         header = request.headers.get("authorization", "")
@@ -82,8 +160,9 @@ class FakeWooCommerce:
                     body=json.loads(raw) if raw else None,
                 )
             )
-            if self.canned:
-                canned = self.canned.pop(0)
+            path_canned = self.canned_paths.get(request.url.path)
+            if self.canned or path_canned:
+                canned = path_canned.pop(0) if path_canned else self.canned.pop(0)
                 await asyncio.sleep(canned.delay)
                 return Response(
                     canned.body,
@@ -144,5 +223,41 @@ class FakeWooCommerce:
             }
             self.notes[order_id].append(note)
             return JSONResponse(note, status_code=201)
+
+        @app.get("/wp-json/wc/v3/products")
+        async def list_products(sku: str = "", per_page: int = 10, page: int = 1) -> Response:
+            if sku:
+                # Woo splits on commas and, for several, also matches the whole string; then it
+                # searches variations as well as products.
+                skus = sku.split(",")
+                if len(skus) > 1:
+                    skus.append(sku)
+                rows = [p for p in self.products.values() if p["sku"] in skus]
+            else:
+                rows = [p for p in self.products.values() if p["type"] != "variation"]
+            start = (page - 1) * per_page
+            return JSONResponse(rows[start : start + per_page])
+
+        @app.post("/wp-json/wc/v3/products/batch")
+        async def products_batch(request: Request) -> Response:
+            body = await request.json()
+            if len(body.get("update", [])) > BATCH_LIMIT:
+                return _error(
+                    "woocommerce_rest_request_entity_too_large",
+                    f"Unable to accept more than {BATCH_LIMIT} items for this request.",
+                    413,
+                )
+            return JSONResponse(self._batch(body.get("update", []), None))
+
+        @app.post("/wp-json/wc/v3/products/{parent_id}/variations/batch")
+        async def variations_batch(parent_id: int, request: Request) -> Response:
+            body = await request.json()
+            if len(body.get("update", [])) > BATCH_LIMIT:
+                return _error(
+                    "woocommerce_rest_request_entity_too_large",
+                    f"Unable to accept more than {BATCH_LIMIT} items for this request.",
+                    413,
+                )
+            return JSONResponse(self._batch(body.get("update", []), parent_id))
 
         return app

@@ -14,6 +14,7 @@ from warpware.connectors.base import PermanentConnectorError, RetryableConnector
 
 _SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 _API_VERSION = re.compile(r"^(\d{4}-\d{2}|unstable)$")
+_LOCATION = re.compile(r"^(?:gid://shopify/Location/)?([0-9]{1,20})$")
 
 
 class ShopifySettings(BaseModel):
@@ -27,6 +28,9 @@ class ShopifySettings(BaseModel):
     base_url: str | None = None
     timeout_seconds: float = 20.0
     notify_customer: bool = True
+    # The Shopify location inventory pushes set (numeric id or gid://shopify/Location/N); without one
+    # the shop's primary location.
+    location_id: str | None = None
 
     @field_validator("shop_domain")
     @classmethod
@@ -42,6 +46,18 @@ class ShopifySettings(BaseModel):
         if not _API_VERSION.match(value):
             raise ValueError("api_version must look like 2025-01")
         return value
+
+    @field_validator("location_id")
+    @classmethod
+    def _check_location(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        match = _LOCATION.match(value.strip())
+        if match is None:
+            raise ValueError(
+                "location_id must be a Shopify location id such as 65432109 or gid://shopify/Location/65432109"
+            )
+        return f"gid://shopify/Location/{match.group(1)}"
 
     @property
     def graphql_url(self) -> str:
