@@ -28,6 +28,7 @@ HANDLER_MODULES = (
     "warpware.exports.tasks",
     "warpware.inventory.tasks",
     "warpware.labels.tasks",
+    "warpware.brokering.tasks",
 )
 
 log = logging.getLogger("warpware")
@@ -96,6 +97,7 @@ def create_app(
     settings: Settings | None = None, *, database: Database | None = None, start_worker: bool | None = None
 ) -> FastAPI:
     from warpware.automation.endpoints import router as rules_router
+    from warpware.brokering.endpoints import router as brokering_router
     from warpware.channels.endpoints import router as channels_router
     from warpware.channels.intake_endpoints import hooks as channel_hooks
     from warpware.channels.intake_endpoints import router as file_channels_router
@@ -180,6 +182,7 @@ def create_app(
         products_router,
         labels_router,
         shipments_router,
+        brokering_router,
     ):
         app.include_router(router, prefix="/partner/v1")
     app.include_router(pipeline_hooks)

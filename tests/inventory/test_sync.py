@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import Tenant, new_key
 from tests.inventory.conftest import Clock, Pipeline, set_level
 from warpware.db import Database
+from warpware.inventory.sync import PUSH_MAX_ATTEMPTS
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "connectors" / "shopify"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "connectors" / "woocommerce"))
@@ -22,6 +23,7 @@ from fake_shopify import PRIMARY_LOCATION, TOKEN, FakeShopify  # noqa: E402
 from fake_shopify import Canned as ShopifyCanned  # noqa: E402
 from fake_shopify import serve as serve_shopify  # noqa: E402
 from fake_woocommerce import CONSUMER_KEY, CONSUMER_SECRET, FakeWooCommerce  # noqa: E402
+from fake_woocommerce import Canned as WooCanned  # noqa: E402
 from fake_woocommerce import serve as serve_woo  # noqa: E402
 
 NO_CHANGES = {"data": {"message": "Queued 0 inventory updates for downstream sync", "queued": 0}, "meta": {}}
@@ -241,6 +243,29 @@ def test_rate_limited_push_waits_for_retry_after_then_goes_through(
     rows = tenant.get("/partner/v1/inventory/sync/pushes", params={"channel_id": shop}).json()["data"]
     assert [r["attempts"] for r in rows] == [2, 2]
     assert [len(batch) for batch in shopify.sets()] == [2, 2]  # the 429'd call, then the one that went in
+
+
+def test_a_channel_that_stays_rate_limited_fails_after_the_last_attempt(
+    tenant: Tenant, run_jobs: Callable[[], int], woo: FakeWooCommerce, woo_url: str
+) -> None:
+    store = woo_channel(tenant, woo_url)
+    woo.add_product(101, "A")
+    set_level(tenant, "A", 3, "East")
+    busy = WooCanned(429, b'{"code":"rate_limited","message":"Slow down"}', {"Retry-After": "0"})
+    woo.canned_paths["/wp-json/wc/v3/products/batch"] = [busy] * (PUSH_MAX_ATTEMPTS + 1)
+    assert _sync(tenant) == 1
+    run_jobs()
+    assert len(woo.batches()) == PUSH_MAX_ATTEMPTS
+    assert _pushes(tenant, store) == [
+        ("A", 3, "failed", "rate_limit: WooCommerce rate limit: Slow down (rate_limited)")
+    ]
+    rows = tenant.get("/partner/v1/inventory/sync/pushes", params={"channel_id": store}).json()["data"]
+    assert rows[0]["attempts"] == PUSH_MAX_ATTEMPTS
+    assert woo.stock() == {"A": None}
+    woo.canned_paths.clear()
+    assert _sync(tenant) == 1  # failed: queued again by the next sync
+    run_jobs()
+    assert woo.stock() == {"A": 3}
 
 
 def test_user_errors_fail_one_sku_and_refused_keys_fail_them_all(

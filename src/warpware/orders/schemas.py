@@ -184,5 +184,6 @@ def order_read(order: Any, lines: list[Any]) -> dict[str, Any]:
         "cancel_reason": order.cancel_reason,
         "archived_at": order.archived_at,
         "parent_order_id": order.parent_order_id,
+        "brokering_queue": order.brokering_queue,
         "is_duplicate_flag_cleared": order.duplicate_cleared_at is not None,
     }

@@ -419,6 +419,11 @@ def change_status(
         actor=actor,
         now=now,
     )
+    if order.parent_order_id is not None or order.brokering_queue is not None:
+        # A brokered split parent follows its shipments; a cancelled order leaves its brokering queue.
+        from warpware.brokering.hooks import on_status_change  # brokering imports this module
+
+        on_status_change(session, order, event.old_status, event.new_status)
 
 
 def update_order(
