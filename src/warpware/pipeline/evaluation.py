@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from warpware.accounts.models import Account, SubClient
 from warpware.automation.service import definitions_for
+from warpware.brokering.intake import enter as enter_brokering
+from warpware.brokering.intake import settings_if_enabled
 from warpware.connections import repository as connections_repository
 from warpware.connections.models import Connection
 from warpware.connectors.registry import DESTINATION_TYPES
@@ -66,6 +68,9 @@ def _facts(session: Session, order: Order, now: dt.datetime) -> Any:
         is_new_customer=_is_new_customer(session, order),
         stock=stock_for(session, order, {li.sku for li in lines}),
     )
+
+
+order_facts = _facts  # brokering's approval step tests its criteria against the same facts
 
 
 def stock_for(session: Session, order: Order, skus: set[str]) -> dict[str, int]:
@@ -176,6 +181,7 @@ def route(
     session: Session, order: Order, connection: Connection, *, assigned_by: str, actor: str, component: str
 ) -> None:
     order.connection_id = connection.id
+    order.brokering_queue = None  # routed, by whatever means: it no longer waits for brokering
     order.route_destination_type = connection.type
     order.route_destination_label = connection.name
     order.route_assigned_by = assigned_by
@@ -297,6 +303,10 @@ def evaluate_order(session: Session, order: Order) -> Outcome | None:
             )
         else:
             route(session, order, connection, assigned_by="routing_rule", actor=actor, component=COMPONENT)
+    elif (brokering := settings_if_enabled(session, order.account_id)) is not None:
+        # Brokering replaces the fallbacks: the order waits in the brokering queue for a run (a
+        # rule-chosen destination or a shipment's warehouse still wins, above).
+        enter_brokering(session, order, brokering, now=now)
     else:
         fallback = fallback_connection(session, order)
         if fallback is not None:

@@ -324,10 +324,12 @@ STOCK_RECHECK_SECONDS = 60
 
 def ensure_schedules(database: Any) -> None:
     """The pipeline's periodic jobs, as durable schedules (an upsert: every worker start may call it)."""
+    from warpware.brokering.tasks import AUTO_CANCEL, AUTO_CANCEL_SECONDS
     from warpware.worker import schedule
 
     with database.writing() as session:
         schedule(session, "orders.recheck_stock_holds", STOCK_RECHECK_SECONDS)
+        schedule(session, AUTO_CANCEL, AUTO_CANCEL_SECONDS)
 
 
 @job_handler("orders.recheck_stock_holds")
