@@ -18,8 +18,10 @@ Rules, in the order they apply:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from operator import itemgetter
 
 from warpware.brokering import geo
 
@@ -99,13 +101,26 @@ class Plan:
 class _Site:
     """A candidate as the planner sees it; the Ledger's copies are mutated as plans consume stock."""
 
-    __slots__ = ("candidate", "location_id", "label", "zip", "priority", "stock", "reserve", "cap_left")
+    __slots__ = (
+        "candidate",
+        "location_id",
+        "label",
+        "active",
+        "point",
+        "vec",
+        "priority",
+        "stock",
+        "reserve",
+        "cap_left",
+    )
 
     def __init__(self, candidate: Candidate, *, own_stock: bool) -> None:
         self.candidate = candidate
         self.location_id = candidate.location_id
         self.label = candidate.name or candidate.location_id
-        self.zip = candidate.zip
+        self.active = candidate.active
+        self.point = geo.point(candidate.zip)
+        self.vec = geo.unit_vector(candidate.zip)
         self.priority = candidate.priority
         self.stock: Mapping[str, int] = dict(candidate.available) if own_stock else candidate.available
         self.reserve = candidate.safety_stock
@@ -127,6 +142,7 @@ class Ledger:
         self._by_id = {s.location_id: s for s in self._sites}
 
     def plan(self, order: OrderDemand, policy: Policy) -> Plan:
+        """Plan against what is left and, if the order is routed, take its stock and capacity."""
         plan = _plan(order, self._sites, policy)
         if plan.routed:
             skus = {line.line_id: line.sku for line in order.lines}
@@ -146,24 +162,96 @@ class Ledger:
         out = []
         for site in self._sites:
             c = site.candidate
-            used = (
-                c.used_capacity
-                if site.cap_left is None or c.daily_capacity is None
-                else (c.daily_capacity - site.cap_left)
-            )
+            used = c.used_capacity
+            if site.cap_left is not None and c.daily_capacity is not None:
+                used = c.daily_capacity - site.cap_left
             out.append(replace(c, available=dict(site.stock), used_capacity=used))
         return tuple(out)
 
 
 # --- planning ---------------------------------------------------------------------------------------
 
+_UNKNOWN_DISTANCE = 3.0  # ranks after every known closeness (which lies in [0, 2])
+_NO_COVERAGE = (0, 0)
+
+
+@lru_cache(maxsize=64)
+def _key_getter(ranking: tuple[str, ...]) -> Callable[[tuple[object, ...]], tuple[object, ...]]:
+    # Components are (closeness, priority, -inventory, -coverage, location_id); the policy picks and
+    # orders them. itemgetter builds the key in C: this runs for every location of every order.
+    index = {"distance": 0, "priority": 1, "inventory": 2, "fewest_splits": 3}
+    return itemgetter(*(index[name] for name in ranking), 4)
+
+
+class _Context:
+    """What one plan measures locations by: the policy's ranking and the ship-to point."""
+
+    __slots__ = ("policy", "reserve", "origin", "origin_vec", "getter", "wants_inventory", "memo")
+
+    def __init__(self, policy: Policy, ship_zip: str | None) -> None:
+        self.policy = policy
+        self.reserve = policy.safety_stock
+        self.origin = geo.point(ship_zip)
+        self.origin_vec = geo.unit_vector(ship_zip)
+        self.getter = _key_getter(policy.ranking)
+        self.wants_inventory = "inventory" in policy.ranking
+        self.memo: dict[str, float | None] = {}
+
+    def closeness(self, site: _Site) -> float:
+        """0 at the ship-to point, growing with distance; unknown distances after every known one."""
+        o, v = self.origin_vec, site.vec
+        if o is None or v is None:
+            return _UNKNOWN_DISTANCE
+        return 1.0 - (o[0] * v[0] + o[1] * v[1] + o[2] * v[2])
+
+    def miles(self, site: _Site) -> float | None:
+        if self.origin is None or site.point is None:
+            return None
+        d = self.memo.get(site.location_id)
+        if d is None:
+            d = self.memo[site.location_id] = geo.miles_between(self.origin, site.point)
+        return d
+
+    def key(
+        self, site: _Site, inventory: int = 0, coverage: tuple[int, int] = _NO_COVERAGE
+    ) -> tuple[object, ...]:
+        """Sort key, smallest best. `inventory` is negated units; `coverage` is (lines, units) it fills."""
+        return self.getter(
+            (self.closeness(site), site.priority, inventory, (-coverage[0], -coverage[1]), site.location_id)
+        )
+
+    def best(self, sites: Sequence[_Site], lines: Sequence[LineDemand]) -> _Site:
+        """The best-ranked of `sites` for a whole-order fill (no coverage to weigh)."""
+        o = self.origin_vec
+        if self.wants_inventory or o is None:
+            return min(sites, key=self.ranker(lines))
+        # Inlined `key` for the common policies: a popular SKU can have every location as a filler.
+        getter, ox, oy, oz = self.getter, o[0], o[1], o[2]
+        keys = [
+            getter(
+                (
+                    _UNKNOWN_DISTANCE
+                    if (v := site.vec) is None
+                    else 1.0 - (ox * v[0] + oy * v[1] + oz * v[2]),
+                    site.priority,
+                    0,
+                    _NO_COVERAGE,
+                    site.location_id,
+                )
+            )
+            for site in sites
+        ]
+        return sites[min(range(len(keys)), key=keys.__getitem__)]
+
+    def ranker(self, lines: Sequence[LineDemand]) -> Callable[[_Site], tuple[object, ...]]:
+        if not self.wants_inventory:
+            return self.key
+        skus = {ln.sku for ln in lines}
+        return lambda site: self.key(site, -sum(_avail(site, sku, self.reserve) for sku in skus))
+
 
 def _miles(d: float | None) -> str:
     return "distance unknown" if d is None else f"{d:,.0f} mi"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _all_lines(n: int) -> str:
@@ -182,82 +270,68 @@ def _plan(order: OrderDemand, sites: Sequence[_Site], policy: Policy) -> Plan:
     lines = [ln for ln in order.lines if ln.quantity > 0]
     if not lines:
         return Plan(order.order_id, (), (), "Nothing to route: the order has no lines with a quantity")
-    reserve = policy.safety_stock
     need: dict[str, int] = {}
     for ln in lines:
         need[ln.sku] = need.get(ln.sku, 0) + ln.quantity
-
     ship_zip = geo.normalize_zip(order.ship_to_zip) if geo.is_us(order.ship_to_country) else None
+    ctx = _Context(policy, ship_zip)
 
     if order.pickup_location_id is not None:
-        return _plan_pickup(order, lines, sites, policy, ship_zip)
+        return _plan_pickup(order, lines, sites, policy, ctx)
 
-    eligible: list[tuple[_Site, float | None]] = []
-    skipped = {"inactive": 0, "excluded": 0, "capacity": 0, "far": 0}
+    # This loop and the next run for every order over every location: keep them to plain lookups.
     limit = policy.max_distance_miles
+    nearest = geo.closeness_limit(limit) if limit is not None and ctx.origin_vec is not None else None
     excluded = order.excluded_location_ids
+    eligible: list[_Site] = []
+    inactive = rejected = full = far = 0
     for site in sites:
-        if not site.candidate.active:
-            skipped["inactive"] += 1
+        if not site.active:
+            inactive += 1
         elif site.location_id in excluded:
-            skipped["excluded"] += 1
+            rejected += 1
         elif site.cap_left is not None and site.cap_left <= 0:
-            skipped["capacity"] += 1
+            full += 1
+        elif nearest is not None and site.vec is not None and 1.0 - ctx.closeness(site) < nearest:
+            far += 1
         else:
-            d = None if ship_zip is None else geo.distance_miles(ship_zip, site.zip)
-            if limit is not None and d is not None and d > limit:
-                skipped["far"] += 1
-            else:
-                eligible.append((site, d))
+            eligible.append(site)
+    skipped = {"inactive": inactive, "excluded": rejected, "capacity": full, "far": far}
     if not eligible:
         return _unfillable(order, lines, _no_eligible(skipped, limit))
 
-    # A whole-order fill from one place beats any split, whatever the ranking, so try it first.
-    best: tuple[tuple[object, ...], _Site, float | None] | None = None
-    wants_inventory = "inventory" in policy.ranking
-    for site, d in eligible:
-        if all(_avail(site, sku, reserve) >= qty for sku, qty in need.items()):
-            inventory = -sum(_avail(site, sku, reserve) for sku in need) if wants_inventory else 0
-            key = _rank_key(policy.ranking, site, d, inventory)
-            if best is None or key < best[0]:
-                best = (key, site, d)
-    if best is not None:
-        _, site, d = best
+    # A whole-order fill from one place beats any split, whatever the ranking, so look for it first.
+    reserve = policy.safety_stock
+    needs = tuple(need.items())
+    if len(needs) == 1:
+        sku, qty = needs[0]
+        fillers = [site for site in eligible if site.stock.get(sku, 0) - site.reserve - reserve >= qty]
+    else:
+        fillers = []
+        for site in eligible:
+            stock = site.stock
+            kept = site.reserve + reserve
+            for sku, qty in needs:
+                if stock.get(sku, 0) - kept < qty:
+                    break
+            else:
+                fillers.append(site)
+    if fillers:
+        site = fillers[0] if len(fillers) == 1 else ctx.best(fillers, lines)
+        d = ctx.miles(site)
         shipment = Shipment(site.location_id, tuple((ln.line_id, ln.quantity) for ln in lines), d)
         reason = f"Routed to {site.label} ({_miles(d)}): {_all_lines(len(lines))}"
         return Plan(order.order_id, (shipment,), (), reason)
 
     if policy.allow_split and policy.max_shipments > 1:
-        plan = _plan_split(order, lines, need, eligible, policy)
+        plan = _plan_split(order, lines, need, eligible, policy, ctx)
     else:
-        plan = _no_single(order, lines, need, eligible, policy)
+        plan = _no_single(order, lines, need, eligible, policy, ctx)
     not_considered = _skipped(skipped, limit)
     if plan.unfillable and not_considered:
         # Say which locations were left out: "none in stock" reads differently when two were full.
         plan = replace(plan, reason=f"{plan.reason}; not considered: {not_considered}")
     return plan
-
-
-def _rank_key(
-    ranking: tuple[str, ...],
-    site: _Site,
-    d: float | None,
-    inventory: int,
-    coverage: tuple[int, int] = (0, 0),
-) -> tuple[object, ...]:
-    """Sort key, smallest best. `inventory` is negated units; `coverage` is (lines, units) this site fills."""
-    key: list[object] = []
-    for name in ranking:
-        if name == "distance":
-            key.append((0, d) if d is not None else (1, 0.0))
-        elif name == "priority":
-            key.append(site.priority)
-        elif name == "inventory":
-            key.append(inventory)
-        else:  # fewest_splits: take as many lines, then units, as possible in this shipment
-            key.append((-coverage[0], -coverage[1]))
-    key.append(site.location_id)
-    return tuple(key)
 
 
 def _skipped(skipped: dict[str, int], limit: float | None) -> str:
@@ -296,6 +370,20 @@ def _shortfalls(site: _Site, lines: Sequence[LineDemand], reserve: int) -> list[
     return short
 
 
+def _spread(lines: Sequence[LineDemand], have: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
+    """(line, units short) when `have` units of each SKU are all there is, given to lines in order."""
+    left = dict(have)
+    short = []
+    for ln in lines:
+        if ln.sku not in left:
+            continue
+        take = min(ln.quantity, left[ln.sku])
+        left[ln.sku] -= take
+        if ln.quantity > take:
+            short.append((ln.line_id, ln.quantity - take))
+    return tuple(short)
+
+
 def _items(pairs: Sequence[tuple[str, int]], limit: int = 3) -> str:
     shown = [f"{sku} ×{qty}" for sku, qty in pairs[:limit]]
     if len(pairs) > limit:
@@ -303,12 +391,12 @@ def _items(pairs: Sequence[tuple[str, int]], limit: int = 3) -> str:
     return ", ".join(shown)
 
 
+def _more(count: int, shown: int) -> str:
+    return f"; and {count - shown} more SKUs" if count > shown else ""
+
+
 def _plan_pickup(
-    order: OrderDemand,
-    lines: Sequence[LineDemand],
-    sites: Sequence[_Site],
-    policy: Policy,
-    ship_zip: str | None,
+    order: OrderDemand, lines: Sequence[LineDemand], sites: Sequence[_Site], policy: Policy, ctx: _Context
 ) -> Plan:
     pickup = order.pickup_location_id
     site = next((s for s in sites if s.location_id == pickup), None)
@@ -324,11 +412,9 @@ def _plan_pickup(
         return _unfillable(order, lines, f"Pickup location {label} is at its daily capacity ({cap} orders)")
     short = _shortfalls(site, lines, policy.safety_stock)
     if short:
-        missing = [(ln.sku, qty) for ln, qty in short]
-        reason = f"Pickup location {label} is short {_items(missing)}"
+        reason = f"Pickup location {label} is short {_items([(ln.sku, qty) for ln, qty in short])}"
         return Plan(order.order_id, (), tuple((ln.line_id, qty) for ln, qty in short), reason)
-    d = None if ship_zip is None else geo.distance_miles(ship_zip, site.zip)
-    shipment = Shipment(site.location_id, tuple((ln.line_id, ln.quantity) for ln in lines), d)
+    shipment = Shipment(site.location_id, tuple((ln.line_id, ln.quantity) for ln in lines), ctx.miles(site))
     reason = f"Routed to pickup location {label}: {_all_lines(len(lines))}"
     return Plan(order.order_id, (shipment,), (), reason)
 
@@ -337,70 +423,67 @@ def _no_single(
     order: OrderDemand,
     lines: Sequence[LineDemand],
     need: dict[str, int],
-    eligible: Sequence[tuple[_Site, float | None]],
+    eligible: Sequence[_Site],
     policy: Policy,
+    ctx: _Context,
 ) -> Plan:
     reserve = policy.safety_stock
     # SKUs no single location has enough of: the order cannot ship whole from anywhere because of these.
     scarce: list[tuple[str, int, _Site | None, int]] = []
     for sku, qty in need.items():
-        top: tuple[tuple[object, ...], _Site, int] | None = None
-        for site, d in eligible:
-            have = _avail(site, sku, reserve)
-            key = (-have, *_rank_key(policy.ranking, site, d, -have))
-            if top is None or key < top[0]:
-                top = (key, site, have)
-        assert top is not None
-        if top[2] < qty:
-            scarce.append((sku, qty, top[1] if top[2] > 0 else None, top[2]))
+        top = max(0, max(site.stock.get(sku, 0) - site.reserve for site in eligible) - reserve)
+        if top < qty:
+            holders = [site for site in eligible if _avail(site, sku, reserve) == top]
+            best = min(holders, key=lambda s: ctx.key(s, -top)) if top > 0 else None
+            scarce.append((sku, qty, best, top))
     if scarce:
-        scarce_skus = {sku for sku, *_ in scarce}
-        best_have = {sku: have for sku, _, _, have in scarce}
-        short: list[tuple[str, int]] = []
-        for ln in lines:
-            if ln.sku in scarce_skus:
-                take = min(ln.quantity, best_have[ln.sku])
-                best_have[ln.sku] -= take
-                if ln.quantity > take:
-                    short.append((ln.line_id, ln.quantity - take))
         parts = []
         for sku, qty, holder, have in scarce[:3]:
             where = f"best: {holder.label} has {have}" if holder is not None else "none in stock"
             parts.append(f"{sku} ×{qty} ({where})")
-        more = f"; and {len(scarce) - 3} more SKUs" if len(scarce) > 3 else ""
-        return Plan(order.order_id, (), tuple(short), f"No location can fill {'; '.join(parts)}{more}")
+        short = _spread(lines, {sku: have for sku, _, _, have in scarce})
+        reason = f"No location can fill {'; '.join(parts)}{_more(len(scarce), 3)}"
+        return Plan(order.order_id, (), short, reason)
 
     # Every SKU is somewhere in full, just not all in one place: report the closest miss.
-    best: tuple[tuple[object, ...], _Site, float | None, list[tuple[LineDemand, int]]] | None = None
-    for site, d in eligible:
-        misses = _shortfalls(site, lines, reserve)
-        missing_units = sum(qty for _, qty in misses)
-        key = (len(misses), missing_units, *_rank_key(policy.ranking, site, d, missing_units))
-        if best is None or key < best[0]:
-            best = (key, site, d, misses)
-    assert best is not None
-    _, site, d, misses = best
-    missing = _items([(ln.sku, qty) for ln, qty in misses])
+    misses = {site.location_id: _shortfalls(site, lines, reserve) for site in eligible}
+    fewest = min((len(m), sum(q for _, q in m)) for m in misses.values())
+    closest = [
+        s
+        for s in eligible
+        if (len(misses[s.location_id]), sum(q for _, q in misses[s.location_id])) == fewest
+    ]
+    site = min(closest, key=ctx.ranker(lines))
+    miss = misses[site.location_id]
     splitting = "splitting is off" if not policy.allow_split else "max_shipments is 1"
+    missing = _items([(ln.sku, q) for ln, q in miss])
     reason = (
         f"No single location has all {len(lines)} lines and {splitting} "
-        f"(closest: {site.label} ({_miles(d)}) is short {missing})"
+        f"(closest: {site.label} ({_miles(ctx.miles(site))}) is short {missing})"
     )
-    return Plan(order.order_id, (), tuple((ln.line_id, qty) for ln, qty in misses), reason)
+    return Plan(order.order_id, (), tuple((ln.line_id, qty) for ln, qty in miss), reason)
 
 
 def _plan_split(
     order: OrderDemand,
     lines: Sequence[LineDemand],
     need: dict[str, int],
-    eligible: Sequence[tuple[_Site, float | None]],
+    eligible: Sequence[_Site],
     policy: Policy,
+    ctx: _Context,
 ) -> Plan:
     reserve = policy.safety_stock
+    # When the locations together lack a SKU no choice of shipments helps: say so without searching.
+    totals = {sku: sum(_avail(site, sku, reserve) for site in eligible) for sku in need}
+    lacking = [sku for sku, qty in need.items() if totals[sku] < qty]
+    if lacking:
+        parts = [f"{sku} ×{need[sku]} ({_holders(sku, eligible, reserve)})" for sku in lacking[:3]]
+        reason = f"No combination of locations can fill {'; '.join(parts)}{_more(len(lacking), 3)}"
+        return Plan(order.order_id, (), _spread(lines, {sku: totals[sku] for sku in lacking}), reason)
+
     remaining = {ln.line_id: ln.quantity for ln in lines}
     unused = list(eligible)
-    taken: list[tuple[_Site, float | None, list[tuple[LineDemand, int]]]] = []
-    wants_inventory = "inventory" in policy.ranking
+    taken: list[tuple[_Site, list[tuple[LineDemand, int]]]] = []
     while unused and len(taken) < policy.max_shipments:
         open_lines = [ln for ln in lines if remaining[ln.line_id] > 0]
         if not open_lines:
@@ -409,47 +492,57 @@ def _plan_split(
         divisible = {
             ln.line_id
             for ln in open_lines
-            if all(_avail(site, ln.sku, reserve) < remaining[ln.line_id] for site, _ in unused)
+            if all(_avail(site, ln.sku, reserve) < remaining[ln.line_id] for site in unused)
         }
         best: tuple[tuple[object, ...], int, list[tuple[LineDemand, int]]] | None = None
-        for index, (site, d) in enumerate(unused):
+        for index, site in enumerate(unused):
             take, whole = _take(site, open_lines, remaining, divisible, reserve)
             if not take:
                 continue
             units = sum(qty for _, qty in take)
-            inventory = -sum(_avail(site, ln.sku, reserve) for ln in open_lines) if wants_inventory else 0
-            key = _rank_key(policy.ranking, site, d, inventory, (whole, units))
+            inventory = -sum(_avail(site, ln.sku, reserve) for ln in open_lines) if ctx.wants_inventory else 0
+            key = ctx.key(site, inventory, (whole, units))
             if best is None or key < best[0]:
                 best = (key, index, take)
         if best is None:
             break
         _, index, take = best
-        site, d = unused.pop(index)
         for ln, qty in take:
             remaining[ln.line_id] -= qty
-        taken.append((site, d, take))
+        taken.append((unused.pop(index), take))
 
-    open_after = [(ln, remaining[ln.line_id]) for ln in lines if remaining[ln.line_id] > 0]
-    if open_after:
-        short = tuple((ln.line_id, qty) for ln, qty in open_after)
-        return Plan(order.order_id, (), short, _split_failure(lines, need, eligible, policy))
+    short = tuple((ln.line_id, remaining[ln.line_id]) for ln in lines if remaining[ln.line_id] > 0)
+    if short:
+        reason = (
+            f"Could not fill all {len(lines)} lines within {policy.max_shipments} shipments "
+            f"from the {len(eligible)} eligible location{'s' if len(eligible) != 1 else ''}"
+        )
+        return Plan(order.order_id, (), short, reason)
 
     shipments = tuple(
-        Shipment(site.location_id, tuple((ln.line_id, qty) for ln, qty in take), d) for site, d, take in taken
+        Shipment(site.location_id, tuple((ln.line_id, qty) for ln, qty in take), ctx.miles(site))
+        for site, take in taken
     )
     legs = "; ".join(
-        f"{site.label} ({_miles(d)}): {_items([(ln.sku, qty) for ln, qty in take], limit=5)}"
-        for site, d, take in taken
+        f"{site.label} ({_miles(ctx.miles(site))}): {_items([(ln.sku, qty) for ln, qty in take], limit=5)}"
+        for site, take in taken
     )
-    if len(shipments) == 1:  # cannot happen (a whole fill is found first) but reads right if it does
-        site, d, _ = taken[0]
-        return Plan(
-            order.order_id, shipments, (), f"Routed to {site.label} ({_miles(d)}): {_all_lines(len(lines))}"
-        )
     reason = (
         f"Split into {len(shipments)} shipments, no single location having all {len(lines)} lines: {legs}"
     )
     return Plan(order.order_id, shipments, (), reason)
+
+
+def _holders(sku: str, eligible: Sequence[_Site], reserve: int) -> str:
+    held = sorted(
+        ((_avail(site, sku, reserve), site.location_id, site.label) for site in eligible),
+        key=lambda h: (-h[0], h[1]),
+    )
+    stocked = [f"{label} {have}" for have, _, label in held if have > 0]
+    if not stocked:
+        return "none in stock"
+    extra = f", {len(stocked) - 3} more" if len(stocked) > 3 else ""
+    return f"in stock: {', '.join(stocked[:3])}{extra}"
 
 
 def _take(
@@ -476,33 +569,3 @@ def _take(
             take.append((ln, have))
             left[ln.sku] = 0
     return take, whole
-
-
-def _split_failure(
-    lines: Sequence[LineDemand],
-    need: dict[str, int],
-    eligible: Sequence[tuple[_Site, float | None]],
-    policy: Policy,
-) -> str:
-    reserve = policy.safety_stock
-    parts = []
-    for sku, qty in need.items():
-        holders = sorted(
-            ((_avail(site, sku, reserve), site.location_id, site.label) for site, _ in eligible),
-            key=lambda h: (-h[0], h[1]),
-        )
-        total = sum(h[0] for h in holders)
-        if total < qty:
-            stocked = [f"{label} {have}" for have, _, label in holders if have > 0]
-            if not stocked:
-                parts.append(f"{sku} ×{qty} (none in stock)")
-            else:
-                extra = f", {len(stocked) - 3} more" if len(stocked) > 3 else ""
-                parts.append(f"{sku} ×{qty} (in stock: {', '.join(stocked[:3])}{extra})")
-    if parts:
-        more = f"; and {len(parts) - 3} more SKUs" if len(parts) > 3 else ""
-        return f"No combination of locations can fill {'; '.join(parts[:3])}{more}"
-    return (
-        f"Could not fill all {len(lines)} lines within {policy.max_shipments} shipments "
-        f"from the {_plural(len(eligible), 'eligible location')}"
-    )

@@ -57,17 +57,49 @@ def centroid(raw_zip: str | None) -> tuple[float, float] | None:
 
 
 def haversine_miles(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lat1, lon1 = math.radians(a[0]), math.radians(a[1])
-    lat2, lon2 = math.radians(b[0]), math.radians(b[1])
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    """Great-circle miles between two (latitude, longitude) points in degrees."""
+    return miles_between(_radians(a), _radians(b))
+
+
+def _radians(p: tuple[float, float]) -> tuple[float, float, float]:
+    lat = math.radians(p[0])
+    return lat, math.radians(p[1]), math.cos(lat)
+
+
+@lru_cache(maxsize=65536)
+def point(raw_zip: str | None) -> tuple[float, float, float] | None:
+    """A ZIP's centroid as (latitude rad, longitude rad, cos latitude), the form `miles_between` takes.
+
+    The routing engine measures one ship-to point against every location for every order; keeping the
+    radians and the cosine per point makes each distance a handful of float operations."""
+    c = centroid(raw_zip)
+    return None if c is None else _radians(c)
+
+
+def miles_between(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
+    h = math.sin((b[0] - a[0]) / 2) ** 2 + a[2] * b[2] * math.sin((b[1] - a[1]) / 2) ** 2
     return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(h)))
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=65536)
+def unit_vector(raw_zip: str | None) -> tuple[float, float, float] | None:
+    """A ZIP's centroid as a point on the unit sphere. The dot product of two such vectors falls as
+    distance grows, so nearest-first ranking needs three multiplications per location, not trigonometry."""
+    p = point(raw_zip)
+    if p is None:
+        return None
+    return (p[2] * math.cos(p[1]), p[2] * math.sin(p[1]), math.sin(p[0]))
+
+
+def closeness_limit(miles: float) -> float:
+    """The smallest unit-vector dot product of two points at most `miles` apart."""
+    return math.cos(min(math.pi, miles / EARTH_RADIUS_MILES))
+
+
 def distance_miles(zip_a: str | None, zip_b: str | None) -> float | None:
     """Great-circle miles between two US ZIP centroids; None if either is unknown."""
-    a = centroid(zip_a)
-    b = centroid(zip_b)
+    a = point(zip_a)
+    b = point(zip_b)
     if a is None or b is None:
         return None
-    return haversine_miles(a, b)
+    return miles_between(a, b)
