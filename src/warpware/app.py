@@ -1,4 +1,4 @@
-"""create_app(): the Partner API under /partner/v1 (and, later, the dashboard at /)."""
+"""create_app(): the Partner API under /partner/v1 and the dashboard at /."""
 
 from __future__ import annotations
 
@@ -103,6 +103,7 @@ def create_app(
     from warpware.channels.intake_endpoints import router as file_channels_router
     from warpware.channels.runtime import bind_database
     from warpware.connections.endpoints import router as connections_router
+    from warpware.dashboard import install_dashboard
     from warpware.exports.endpoints import router as exports_router
     from warpware.inventory.endpoints import locations_router
     from warpware.inventory.endpoints import router as inventory_router
@@ -189,5 +190,7 @@ def create_app(
     app.include_router(channels_router)
     app.include_router(channel_hooks)
     install_error_handlers(app)
+    # After the Partner API: its paths match first, and the JSON error handlers stay theirs.
+    install_dashboard(app)
     app.add_middleware(PartnerHeadersMiddleware)
     return app

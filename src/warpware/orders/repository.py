@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, func, insert, select
+from sqlalchemy import Select, delete, exists, func, insert, select, union
 from sqlalchemy.orm import Session
 
 from warpware.accounts.domain import Principal
@@ -109,7 +109,14 @@ def replace_tags(session: Session, order: Order, tags: list[str]) -> None:
 def _filtered(
     query: Select[Any], principal: Principal, filters: OrderFilters, statuses: list[str] | None
 ) -> Select[Any]:
-    query = scoped(query, principal).where(Order.archived_at.is_(None))
+    query = scoped(query, principal)
+    query = query.where(Order.archived_at.is_not(None) if filters.archived else Order.archived_at.is_(None))
+    if filters.source:
+        query = query.where(Order.source == filters.source)
+    if filters.connection_id:
+        query = query.where(Order.connection_id == filters.connection_id)
+    if filters.search:
+        query = query.where(Order.seq.in_(_search_matches(principal, filters.search)))
     if statuses:
         query = query.where(Order.status.in_(statuses))
     if filters.external_id:
@@ -131,6 +138,25 @@ def _filtered(
     if filters.updated_since:
         query = query.where(Order.updated_at >= filters.updated_since)
     return query
+
+
+def _search_matches(principal: Principal, term: str) -> Any:
+    """The seqs of orders whose external id, tracking number, SKU, email or name is `term`.
+
+    A UNION of indexed lookups (not one OR), so every branch uses its own index at a million orders.
+    """
+    term = term.strip()
+    lowered = term.lower()
+    account = Order.account_id == principal.account_id
+    return union(
+        select(Order.seq).where(account, Order.external_id == term),
+        select(Order.seq).where(account, Order.tracking_number == term),
+        select(Order.seq).where(account, func.lower(Order.customer_email) == lowered),
+        select(Order.seq).where(account, func.lower(Order.customer_name) == lowered),
+        select(Order.seq)
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(OrderLine.account_id == principal.account_id, OrderLine.sku == term, account),
+    )
 
 
 def list_page(
@@ -177,6 +203,27 @@ def count_by_status(
     if date_to:
         query = query.where(Order.created_at <= date_to)
     return {status: int(n) for status, n in session.execute(query.group_by(Order.status))}
+
+
+def dashboard_counts(session: Session, principal: Principal, filters: OrderFilters) -> dict[str, int]:
+    """Orders per status (archived ones apart, under "archived"), under the same filters as the list."""
+    live = filters.model_copy(update={"archived": False})
+    gone = filters.model_copy(update={"archived": True})
+    if filters.narrows():
+        by_status: Any = select(Order.status, func.count()).select_from(Order)
+        counted = _filtered(by_status, principal, live, None)
+        counts = {status: int(n) for status, n in session.execute(counted.group_by(Order.status))}
+    else:
+        # Unfiltered: all orders per status (an index-only count) less the few archived ones.
+        everything = scoped(select(Order.status, func.count()).select_from(Order), principal)
+        counts = {status: int(n) for status, n in session.execute(everything.group_by(Order.status))}
+        status_query: Any = select(Order.status, func.count()).select_from(Order)
+        archived_by_status = _filtered(status_query, principal, gone, None).group_by(Order.status)
+        for status, n in session.execute(archived_by_status):
+            counts[status] = counts.get(status, 0) - int(n)
+    archived = _filtered(select(func.count()).select_from(Order), principal, gone, None)
+    counts["archived"] = int(session.scalar(archived) or 0)
+    return counts
 
 
 def add_event(session: Session, order: Order, **fields: Any) -> None:

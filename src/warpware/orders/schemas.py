@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -122,6 +123,15 @@ class OrderFilters(BaseModel):
     date_to: dt.datetime | None = None
     updated_since: dt.datetime | None = None
     tracking_number: str | None = None
+    # The dashboard's filters (the Partner API does not set them).
+    source: str | None = None
+    connection_id: uuid.UUID | None = None
+    search: str | None = None
+    archived: bool = False
+
+    def narrows(self) -> bool:
+        """Whether any filter but archived is set."""
+        return any(v not in (None, "") for k, v in self.model_dump().items() if k != "archived")
 
 
 def line_read(line: Any) -> dict[str, Any]:

@@ -27,8 +27,8 @@ from warpware.orders.domain import (
     can_cancel,
     transition,
 )
-from warpware.orders.models import Order, OrderLine
-from warpware.orders.schemas import OrderCreate, OrderUpdate
+from warpware.orders.models import Order, OrderEvent, OrderLine
+from warpware.orders.schemas import OrderCreate, OrderFilters, OrderUpdate
 from warpware.worker.queue import enqueue, enqueue_many
 
 INGESTION = "OrderIngestionService"
@@ -118,10 +118,13 @@ def _rows_for(
     order_id = new_id()
     # Money is kept to 1/10,000. A channel's unit price can be a float quotient (WooCommerce's 10.00 / 3
     # = 3.3333333333333335): round it half-even to 4 places rather than refuse the order.
-    prices = [None if li.price is None else li.price.quantize(MONEY_PLACES, rounding=ROUND_HALF_EVEN)
-              for li in order.line_items]
-    total = sum(((p or Decimal(0)) * li.quantity for p, li in zip(prices, order.line_items, strict=True)),
-                Decimal(0))
+    prices = [
+        None if li.price is None else li.price.quantize(MONEY_PLACES, rounding=ROUND_HALF_EVEN)
+        for li in order.line_items
+    ]
+    total = sum(
+        ((p or Decimal(0)) * li.quantity for p, li in zip(prices, order.line_items, strict=True)), Decimal(0)
+    )
     channel_key = (
         f"{channel_connection_id or order.source}|{order.channel_order_id}"
         if order.channel_order_id
@@ -518,3 +521,30 @@ def touch_integration(session: Session, principal: Principal) -> None:
 
 def lines_for(session: Session, orders: Sequence[Order]) -> dict[uuid.UUID, list[OrderLine]]:
     return repository.lines_for(session, [o.id for o in orders])
+
+
+def browse(
+    session: Session,
+    principal: Principal,
+    filters: OrderFilters,
+    statuses: list[str] | None,
+    *,
+    before_seq: int | None,
+    limit: int,
+) -> tuple[list[Order], int | None]:
+    """A keyset page for the dashboard: the orders and the seq to continue after (None on the last page)."""
+    orders = repository.list_after(
+        session, principal, filters, statuses, before_seq=before_seq, limit=limit + 1
+    )
+    more = len(orders) > limit
+    orders = orders[:limit]
+    return orders, (orders[-1].seq if more and orders else None)
+
+
+def status_counts(session: Session, principal: Principal, filters: OrderFilters) -> dict[str, int]:
+    return repository.dashboard_counts(session, principal, filters)
+
+
+def timeline(session: Session, order: Order, *, limit: int) -> tuple[list[OrderEvent], int]:
+    """The order's newest `limit` events and how many there are in all."""
+    return repository.events_for(session, order.id, limit=limit)
