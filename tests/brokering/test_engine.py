@@ -386,11 +386,22 @@ def test_lines_without_quantity_are_ignored() -> None:
     assert empty.reason == "Nothing to route: the order has no lines with a quantity"
 
 
-def test_policy_rejects_unknown_rankings_and_zero_shipments() -> None:
+def test_policy_rejects_unknown_rankings_zero_shipments_and_negative_safety_stock() -> None:
     with pytest.raises(ValueError, match="unknown ranking cheapest"):
         Policy(ranking=("distance", "cheapest"))
     with pytest.raises(ValueError, match="max_shipments"):
         Policy(max_shipments=0)
+    with pytest.raises(ValueError, match="safety_stock"):
+        Policy(safety_stock=-1)
+
+
+def test_two_candidates_with_one_location_id_are_refused() -> None:
+    twins = [loc("reno", RENO, {"A": 1}), loc("boise", BOISE), loc("reno", NYC, {"A": 1})]
+
+    with pytest.raises(ValueError, match="duplicate candidate location_id: reno"):
+        plan_order(order(("A", 1)), twins, Policy())
+    with pytest.raises(ValueError, match="duplicate candidate location_id: reno"):
+        Ledger(twins)
 
 
 def test_plan_order_consumes_nothing() -> None:
@@ -431,7 +442,7 @@ def test_ledger_consumes_daily_capacity_per_shipment() -> None:
 
     assert [s.location_id for s in first.shipments + second.shipments] == ["reno", "nyc"]
     assert third.reason == "No location can fill B ×1 (none in stock); not considered: 1 at daily capacity"
-    assert [c.used_capacity for c in ledger.candidates()] == [2, 0]
+    assert [c.used_capacity for c in ledger.candidates()] == [2, 1]  # counted even where unlimited
 
 
 def test_ledger_does_not_consume_for_unfillable_plans() -> None:
@@ -541,6 +552,7 @@ def test_ledger_never_over_allocates(
             assert shipments_per_location[c.location_id] == 0
     # and the ledger's own view agrees with what it handed out
     for before, after in zip(candidates, ledger.candidates(), strict=True):
+        assert after.used_capacity == before.used_capacity + shipments_per_location[before.location_id]
         for sku in SKUS:
             assert (
                 after.available.get(sku, 0)

@@ -18,6 +18,7 @@ Rules, in the order they apply:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -77,6 +78,8 @@ class Policy:
             raise ValueError(f"unknown ranking {', '.join(unknown)}; allowed: {', '.join(sorted(RANKINGS))}")
         if self.max_shipments < 1:
             raise ValueError("max_shipments must be at least 1")
+        if self.safety_stock < 0:
+            raise ValueError("safety_stock cannot be negative")
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ class _Site:
         "stock",
         "reserve",
         "cap_left",
+        "taken",
     )
 
     def __init__(self, candidate: Candidate, *, own_stock: bool) -> None:
@@ -123,7 +127,8 @@ class _Site:
         self.vec = geo.unit_vector(candidate.zip)
         self.priority = candidate.priority
         self.stock: Mapping[str, int] = dict(candidate.available) if own_stock else candidate.available
-        self.reserve = candidate.safety_stock
+        self.reserve = max(0, candidate.safety_stock)
+        self.taken = 0  # shipments a Ledger has allocated here
         self.cap_left: int | None = (
             None if candidate.daily_capacity is None else candidate.daily_capacity - candidate.used_capacity
         )
@@ -131,14 +136,24 @@ class _Site:
 
 def plan_order(order: OrderDemand, candidates: Sequence[Candidate], policy: Policy) -> Plan:
     """Where `order` should ship from, given these locations' stock and capacity (nothing is consumed)."""
-    return _plan(order, [_Site(c, own_stock=False) for c in candidates], policy)
+    return _plan(order, _sites(candidates, own_stock=False), policy)
+
+
+def _sites(candidates: Sequence[Candidate], *, own_stock: bool) -> list[_Site]:
+    sites = [_Site(c, own_stock=own_stock) for c in candidates]
+    if len({s.location_id for s in sites}) != len(sites):
+        # Plans name locations by id: two candidates with one id would make them ambiguous.
+        counts = Counter(s.location_id for s in sites)
+        dupes = sorted(location_id for location_id, n in counts.items() if n > 1)
+        raise ValueError(f"duplicate candidate location_id: {', '.join(dupes)}")
+    return sites
 
 
 class Ledger:
     """Availability across a run: each routed plan consumes the stock and capacity it takes."""
 
     def __init__(self, candidates: Sequence[Candidate]) -> None:
-        self._sites = [_Site(c, own_stock=True) for c in candidates]
+        self._sites = _sites(candidates, own_stock=True)
         self._by_id = {s.location_id: s for s in self._sites}
 
     def plan(self, order: OrderDemand, policy: Policy) -> Plan:
@@ -155,6 +170,7 @@ class Ledger:
                     stock[sku] = stock.get(sku, 0) - quantity
                 if site.cap_left is not None:
                     site.cap_left -= 1
+                site.taken += 1
         return plan
 
     def candidates(self) -> tuple[Candidate, ...]:
@@ -162,10 +178,7 @@ class Ledger:
         out = []
         for site in self._sites:
             c = site.candidate
-            used = c.used_capacity
-            if site.cap_left is not None and c.daily_capacity is not None:
-                used = c.daily_capacity - site.cap_left
-            out.append(replace(c, available=dict(site.stock), used_capacity=used))
+            out.append(replace(c, available=dict(site.stock), used_capacity=c.used_capacity + site.taken))
         return tuple(out)
 
 
