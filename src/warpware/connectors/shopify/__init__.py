@@ -1,4 +1,4 @@
-"""Shopify: order webhooks in (signed REST Order JSON), tracking out (Admin GraphQL fulfillments)."""
+"""Shopify: order webhooks in (signed REST Order JSON); tracking and stock out (Admin GraphQL)."""
 
 from warpware.connectors.shopify.carriers import is_known_shopify_carrier, shopify_carrier_company
 from warpware.connectors.shopify.fulfillment import ShopifyTrackingWriter

@@ -1,4 +1,4 @@
-"""WooCommerce: order webhooks in (signed wc/v3 order JSON), tracking out (customer note + completed)."""
+"""WooCommerce: order webhooks in (signed wc/v3 JSON); tracking (customer note) and stock out."""
 
 from warpware.connectors.shopify.payload import ChannelPayloadError
 from warpware.connectors.woocommerce.client import WooCommerceCredentials, WooCommerceSettings
