@@ -199,7 +199,16 @@ def _key_getter(ranking: tuple[str, ...]) -> Callable[[tuple[object, ...]], tupl
 class _Context:
     """What one plan measures locations by: the policy's ranking and the ship-to point."""
 
-    __slots__ = ("policy", "reserve", "origin", "origin_vec", "getter", "wants_inventory", "memo")
+    __slots__ = (
+        "policy",
+        "reserve",
+        "origin",
+        "origin_vec",
+        "getter",
+        "wants_inventory",
+        "wants_distance",
+        "memo",
+    )
 
     def __init__(self, policy: Policy, ship_zip: str | None) -> None:
         self.policy = policy
@@ -208,6 +217,7 @@ class _Context:
         self.origin_vec = geo.unit_vector(ship_zip)
         self.getter = _key_getter(policy.ranking)
         self.wants_inventory = "inventory" in policy.ranking
+        self.wants_distance = "distance" in policy.ranking
         self.memo: dict[str, float | None] = {}
 
     def closeness(self, site: _Site) -> float:
@@ -235,24 +245,27 @@ class _Context:
 
     def best(self, sites: Sequence[_Site], lines: Sequence[LineDemand]) -> _Site:
         """The best-ranked of `sites` for a whole-order fill (no coverage to weigh)."""
+        # `key` inlined into comprehensions: a popular SKU can have every location as a filler.
         o = self.origin_vec
-        if self.wants_inventory or o is None:
-            return min(sites, key=self.ranker(lines))
-        # Inlined `key` for the common policies: a popular SKU can have every location as a filler.
-        getter, ox, oy, oz = self.getter, o[0], o[1], o[2]
+        if o is None or not self.wants_distance:
+            closes = [_UNKNOWN_DISTANCE] * len(sites)
+        else:
+            ox, oy, oz = o
+            closes = [
+                _UNKNOWN_DISTANCE if (v := site.vec) is None else 1.0 - (ox * v[0] + oy * v[1] + oz * v[2])
+                for site in sites
+            ]
+        if self.wants_inventory:
+            skus, reserve = {ln.sku for ln in lines}, self.reserve
+            units = [
+                -sum(max(0, site.stock.get(k, 0) - site.reserve - reserve) for k in skus) for site in sites
+            ]
+        else:
+            units = [0] * len(sites)
+        getter = self.getter
         keys = [
-            getter(
-                (
-                    _UNKNOWN_DISTANCE
-                    if (v := site.vec) is None
-                    else 1.0 - (ox * v[0] + oy * v[1] + oz * v[2]),
-                    site.priority,
-                    0,
-                    _NO_COVERAGE,
-                    site.location_id,
-                )
-            )
-            for site in sites
+            getter((close, site.priority, inventory, _NO_COVERAGE, site.location_id))
+            for close, site, inventory in zip(closes, sites, units, strict=True)
         ]
         return sites[min(range(len(keys)), key=keys.__getitem__)]
 
@@ -292,26 +305,22 @@ def _plan(order: OrderDemand, sites: Sequence[_Site], policy: Policy) -> Plan:
     if order.pickup_location_id is not None:
         return _plan_pickup(order, lines, sites, policy, ctx)
 
-    # This loop and the next run for every order over every location: keep them to plain lookups.
+    # This filter and the fill check below run for every order over every location: keep them to
+    # comprehensions and plain lookups. Why a location was left out is only counted for unfillable plans.
     limit = policy.max_distance_miles
     nearest = geo.closeness_limit(limit) if limit is not None and ctx.origin_vec is not None else None
     excluded = order.excluded_location_ids
-    eligible: list[_Site] = []
-    inactive = rejected = full = far = 0
-    for site in sites:
-        if not site.active:
-            inactive += 1
-        elif site.location_id in excluded:
-            rejected += 1
-        elif site.cap_left is not None and site.cap_left <= 0:
-            full += 1
-        elif nearest is not None and site.vec is not None and 1.0 - ctx.closeness(site) < nearest:
-            far += 1
-        else:
-            eligible.append(site)
-    skipped = {"inactive": inactive, "excluded": rejected, "capacity": full, "far": far}
+    ox, oy, oz = ctx.origin_vec or (0.0, 0.0, 0.0)
+    eligible = [
+        site
+        for site in sites
+        if site.active
+        and (site.cap_left is None or site.cap_left > 0)
+        and site.location_id not in excluded
+        and (nearest is None or (v := site.vec) is None or ox * v[0] + oy * v[1] + oz * v[2] >= nearest)
+    ]
     if not eligible:
-        return _unfillable(order, lines, _no_eligible(skipped, limit))
+        return _unfillable(order, lines, _no_eligible(_left_out(sites, excluded, ctx, nearest), limit))
 
     # A whole-order fill from one place beats any split, whatever the ranking, so look for it first.
     reserve = policy.safety_stock
@@ -340,11 +349,28 @@ def _plan(order: OrderDemand, sites: Sequence[_Site], policy: Policy) -> Plan:
         plan = _plan_split(order, lines, need, eligible, policy, ctx)
     else:
         plan = _no_single(order, lines, need, eligible, policy, ctx)
-    not_considered = _skipped(skipped, limit)
-    if plan.unfillable and not_considered:
+    if plan.unfillable and len(eligible) < len(sites):
         # Say which locations were left out: "none in stock" reads differently when two were full.
+        not_considered = _skipped(_left_out(sites, excluded, ctx, nearest), limit)
         plan = replace(plan, reason=f"{plan.reason}; not considered: {not_considered}")
     return plan
+
+
+def _left_out(
+    sites: Sequence[_Site], excluded: frozenset[str], ctx: _Context, nearest: float | None
+) -> dict[str, int]:
+    """Why locations were not considered, counted by the first reason that applies to each."""
+    counts = {"inactive": 0, "excluded": 0, "capacity": 0, "far": 0}
+    for site in sites:
+        if not site.active:
+            counts["inactive"] += 1
+        elif site.cap_left is not None and site.cap_left <= 0:
+            counts["capacity"] += 1
+        elif site.location_id in excluded:
+            counts["excluded"] += 1
+        elif nearest is not None and site.vec is not None and 1.0 - ctx.closeness(site) < nearest:
+            counts["far"] += 1
+    return counts
 
 
 def _skipped(skipped: dict[str, int], limit: float | None) -> str:
