@@ -303,6 +303,32 @@ def test_a_line_is_divided_only_when_no_single_location_has_all_of_it() -> None:
     assert ships(nobody_has_five) == [("sacramento", (("L1", 3), ("L2", 1))), ("nyc", (("L1", 2),))]
 
 
+def test_two_lines_of_one_sku_divide_where_the_stock_went_to_the_first_line() -> None:
+    # Sacramento has 5 A: either line whole, not both. After the first line it has 2 left, and no
+    # other location has all 3 of the second line, so the second line is divided.
+    candidates = [loc("sacramento", SACRAMENTO, {"A": 5}), loc("nyc", NYC, {"A": 2})]
+
+    plan = plan_order(order(("A", 3), ("A", 3)), candidates, Policy(allow_split=True))
+    single = plan_order(order(("A", 3), ("A", 3)), candidates, Policy())
+
+    assert ships(plan) == [("sacramento", (("L1", 3), ("L2", 2))), ("nyc", (("L2", 1),))]
+    assert single.unfillable == (("L2", 1),)
+    assert single.reason == "No location can fill A ×6 (best: Sacramento has 5)"
+
+
+def test_a_line_one_other_location_has_whole_is_not_divided() -> None:
+    candidates = [
+        loc("sacramento", SACRAMENTO, {"A": 5, "B": 1}),
+        loc("reno", RENO, {"A": 2}),
+        loc("nyc", NYC, {"A": 3}),
+    ]
+
+    plan = plan_order(order(("A", 3), ("A", 3), ("B", 1)), candidates, Policy(allow_split=True))
+
+    # Sacramento ships L1 and B whole; L2 goes whole to New York rather than 2 + 1.
+    assert ships(plan) == [("sacramento", (("L1", 3), ("L3", 1))), ("nyc", (("L2", 3),))]
+
+
 def test_split_that_cannot_cover_a_sku_lists_who_holds_it() -> None:
     candidates = [loc("reno", RENO, {"A": 2}), loc("nyc", NYC, {"A": 1, "B": 3})]
 

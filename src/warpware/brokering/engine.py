@@ -527,15 +527,21 @@ def _plan_split(
         open_lines = [ln for ln in lines if remaining[ln.line_id] > 0]
         if not open_lines:
             break
-        # A line is divided between locations only when no location left has all of it.
-        divisible = {
-            ln.line_id
-            for ln in open_lines
-            if all(_avail(site, ln.sku, reserve) < remaining[ln.line_id] for site in unused)
-        }
+        # A line is divided between locations only when no location left has all of it. Up to two
+        # locations that do are kept per line: a location that would have to divide a line may do so
+        # when it is the only one that could have shipped it whole (its stock went to an earlier line).
+        whole_at: dict[str, list[str]] = {}
+        for ln in open_lines:
+            want, holders = remaining[ln.line_id], []
+            for site in unused:
+                if _avail(site, ln.sku, reserve) >= want:
+                    holders.append(site.location_id)
+                    if len(holders) == 2:
+                        break
+            whole_at[ln.line_id] = holders
         best: tuple[tuple[object, ...], int, list[tuple[LineDemand, int]]] | None = None
         for index, site in enumerate(unused):
-            take, whole = _take(site, open_lines, remaining, divisible, reserve)
+            take, whole = _take(site, open_lines, remaining, whole_at, reserve)
             if not take:
                 continue
             units = sum(qty for _, qty in take)
@@ -588,7 +594,7 @@ def _take(
     site: _Site,
     open_lines: Sequence[LineDemand],
     remaining: Mapping[str, int],
-    divisible: set[str],
+    whole_at: Mapping[str, list[str]],
     reserve: int,
 ) -> tuple[list[tuple[LineDemand, int]], int]:
     """What this site would ship of the open lines, and how many of them it would finish."""
@@ -604,7 +610,7 @@ def _take(
             take.append((ln, want))
             left[ln.sku] = have - want
             whole += 1
-        elif have > 0 and ln.line_id in divisible:
+        elif have > 0 and all(holder == site.location_id for holder in whole_at[ln.line_id]):
             take.append((ln, have))
             left[ln.sku] = 0
     return take, whole
