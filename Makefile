@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck services clean
+.PHONY: run test lint typecheck services browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,13 +13,17 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) browser
 	$(BIN)/warpware demo
 
 services:
 	@bash scripts/ensure_services.sh
 
-test: $(STAMP) services
+# Debian's chromium for the dashboard's browser tests (Playwright is pointed at /usr/bin/chromium).
+browser:
+	@bash scripts/ensure_chromium.sh
+
+test: $(STAMP) services browser
 	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: $(STAMP)

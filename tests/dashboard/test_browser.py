@@ -8,7 +8,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from tests.dashboard.conftest import Shop, screenshot
+
+pytestmark = pytest.mark.browser
 
 
 def _sign_in(page: Any, base: str, email: str, password: str) -> None:
