@@ -329,6 +329,16 @@ def test_a_line_one_other_location_has_whole_is_not_divided() -> None:
     assert ships(plan) == [("sacramento", (("L1", 3), ("L3", 1))), ("nyc", (("L2", 3),))]
 
 
+def test_spare_units_at_chosen_locations_finish_a_line_no_one_can_ship_whole_any_more() -> None:
+    # 4 + 3 + 3 of one SKU from two locations of 5: whole lines alone cannot do it; Sacramento's spare
+    # unit finishes the line Reno could only ship 2 of.
+    candidates = [loc("sacramento", SACRAMENTO, {"A": 5}), loc("reno", RENO, {"A": 5})]
+
+    plan = plan_order(order(("A", 4), ("A", 3), ("A", 3)), candidates, Policy(allow_split=True))
+
+    assert ships(plan) == [("sacramento", (("L1", 4), ("L3", 1))), ("reno", (("L2", 3), ("L3", 2)))]
+
+
 def test_split_that_cannot_cover_a_sku_lists_who_holds_it() -> None:
     candidates = [loc("reno", RENO, {"A": 2}), loc("nyc", NYC, {"A": 1, "B": 3})]
 
@@ -613,3 +623,23 @@ def test_a_plan_is_either_fully_routed_or_explains_what_is_short(
         assert plan.unfillable
         wanted = {ln.line_id: ln.quantity for ln in demand.lines}
         assert all(0 < short <= wanted[line_id] for line_id, short in plan.unfillable)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.dictionaries(st.sampled_from(SKUS), st.integers(0, 8), max_size=4), min_size=1, max_size=6),
+    st.lists(st.tuples(st.sampled_from(SKUS), st.integers(1, 8)), min_size=1, max_size=5),
+)
+def test_with_enough_shipments_a_split_fills_whatever_the_locations_hold_together(
+    stocks: list[dict[str, int]], wanted: list[tuple[str, int]]
+) -> None:
+    candidates = [loc(f"loc{i}", ZIPS[i % len(ZIPS)], stock) for i, stock in enumerate(stocks)]
+    demand = order(*wanted)
+    need: Counter[str] = Counter()
+    for sku, qty in wanted:
+        need[sku] += qty
+
+    plan = plan_order(demand, candidates, Policy(allow_split=True, max_shipments=len(candidates)))
+
+    enough = all(sum(s.get(sku, 0) for s in stocks) >= qty for sku, qty in need.items())
+    assert plan.routed == enough, plan.reason

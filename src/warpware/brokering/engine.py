@@ -556,6 +556,8 @@ def _plan_split(
             remaining[ln.line_id] -= qty
         taken.append((unused.pop(index), take))
 
+    if any(remaining.values()):
+        _top_up(taken, lines, remaining, reserve)
     short = tuple((ln.line_id, remaining[ln.line_id]) for ln in lines if remaining[ln.line_id] > 0)
     if short:
         reason = (
@@ -576,6 +578,40 @@ def _plan_split(
         f"Split into {len(shipments)} shipments, no single location having all {len(lines)} lines: {legs}"
     )
     return Plan(order.order_id, shipments, (), reason)
+
+
+def _top_up(
+    taken: list[tuple[_Site, list[tuple[LineDemand, int]]]],
+    lines: Sequence[LineDemand],
+    remaining: dict[str, int],
+    reserve: int,
+) -> None:
+    """Fill what is still open from the chosen locations' spare stock, dividing lines as needed.
+
+    The greedy pass gives each location the lines it can ship whole, so a location may keep a few units
+    that only a divided line could use (5 units, lines of 4 and 3 and 3). Dividing a line between
+    shipments already going out beats calling the order unfillable or adding a shipment."""
+    position = {ln.line_id: i for i, ln in enumerate(lines)}
+    for site, take in taken:
+        used: dict[str, int] = {}
+        for ln, qty in take:
+            used[ln.sku] = used.get(ln.sku, 0) + qty
+        extra: dict[str, int] = {}
+        for ln in lines:
+            want = remaining[ln.line_id]
+            spare = _avail(site, ln.sku, reserve) - used.get(ln.sku, 0) if want > 0 else 0
+            if spare > 0:
+                qty = min(want, spare)
+                used[ln.sku] = used.get(ln.sku, 0) + qty
+                remaining[ln.line_id] -= qty
+                extra[ln.line_id] = qty
+        if extra:
+            merged = {ln.line_id: (ln, qty) for ln, qty in take}
+            for ln in lines:
+                if ln.line_id in extra:
+                    had = merged.get(ln.line_id, (ln, 0))[1]
+                    merged[ln.line_id] = (ln, had + extra[ln.line_id])
+            take[:] = sorted(merged.values(), key=lambda item: position[item[0].line_id])
 
 
 def _holders(sku: str, eligible: Sequence[_Site], reserve: int) -> str:
