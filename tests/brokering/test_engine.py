@@ -440,6 +440,13 @@ def test_two_candidates_with_one_location_id_are_refused() -> None:
         Ledger(twins)
 
 
+def test_two_lines_with_one_line_id_are_refused() -> None:
+    demand = OrderDemand("o9", (LineDemand("L1", "A", 1), LineDemand("L1", "B", 1)), SF)
+
+    with pytest.raises(ValueError, match="order o9 has two lines with one line_id"):
+        plan_order(demand, [loc("reno", RENO, {"A": 1, "B": 1})], Policy())
+
+
 def test_plan_order_consumes_nothing() -> None:
     candidates = [loc("reno", RENO, {"A": 1}, daily_capacity=1)]
 

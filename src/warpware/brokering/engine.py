@@ -294,6 +294,8 @@ def _avail(site: _Site, sku: str, reserve: int) -> int:
 
 def _plan(order: OrderDemand, sites: Sequence[_Site], policy: Policy) -> Plan:
     lines = [ln for ln in order.lines if ln.quantity > 0]
+    if len({ln.line_id for ln in order.lines}) != len(order.lines):
+        raise ValueError(f"order {order.order_id} has two lines with one line_id")  # shipments name lines
     if not lines:
         return Plan(order.order_id, (), (), "Nothing to route: the order has no lines with a quantity")
     need: dict[str, int] = {}
