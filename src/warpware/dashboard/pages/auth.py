@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
@@ -70,13 +71,8 @@ def _client_ip(request: Request) -> str:
 async def sign_in(request: Request) -> Response:
     form = await request.form()
     check_csrf(form.get(CSRF_FIELD), request.cookies.get(SIGN_IN_CSRF_COOKIE, ""))
-    return await _sign_in(request, form)
-
-
-async def _sign_in(request: Request, form: FormData) -> Response:
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(_sign_in_sync, request, form)
+    # Password hashing is CPU work and the session is a database write: off the event loop.
+    return await run_in_threadpool(_sign_in, request, form)
 
 
 def _text(form: FormData, name: str) -> str:
@@ -84,7 +80,7 @@ def _text(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _sign_in_sync(request: Request, form: FormData) -> Response:
+def _sign_in(request: Request, form: FormData) -> Response:
     email = _text(form, "email").strip()
     password = _text(form, "password")
     account = _text(form, "account").strip()
