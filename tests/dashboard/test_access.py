@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from tests.conftest import settings_for
 from tests.dashboard.conftest import Shop, csrf_of, sign_in
+from warpware.app import create_app
+from warpware.db import Database
 from warpware.users import domain
 
 
@@ -231,3 +234,18 @@ def test_partner_api_is_unchanged(shop: Shop, browser_client: TestClient) -> Non
 def test_static_stylesheet_is_served(browser_client: TestClient) -> None:
     response = browser_client.get("/static/dashboard.css")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/css")
+
+
+def test_the_session_cookie_is_secure_over_https(shop: Shop, db: Database) -> None:
+    login = shop.user("viewer")
+    with TestClient(
+        create_app(settings_for(db), database=db), base_url="https://testserver", follow_redirects=False
+    ) as https_client:
+        page = https_client.get("/sign-in")
+        response = https_client.post(
+            "/sign-in",
+            data={"email": login.email, "password": login.password, "csrf_token": csrf_of(page.text)},
+        )
+    assert response.status_code == 303
+    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("ww_session="))
+    assert "Secure" in cookie and "HttpOnly" in cookie
