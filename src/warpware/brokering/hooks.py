@@ -31,6 +31,7 @@ def follow_children(session: Session, parent_id: object) -> None:
     parent = orders_repository.get_order_unscoped(session, state.order_id, for_update=True)
     if parent is None:
         return
+    session.flush()  # the child's new status (brokering runs without autoflush)
     statuses = repository.children_statuses(session, parent.id)
     for step in parent_steps(parent.status, statuses):
         target = OrderStatus(step)

@@ -8,14 +8,14 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from warpware.accounts.domain import Principal
 from warpware.brokering.models import BrokeringLocation, BrokeringRun, BrokeringSettings, OrderBrokering
 from warpware.connections.models import Connection
 from warpware.connectors.registry import DESTINATION_TYPES
-from warpware.inventory.models import InventoryLevel, Location
+from warpware.inventory.models import InventoryCommitment, InventoryLevel, Location
 from warpware.orders.models import Order
 from warpware.orders.repository import scoped
 from warpware.worker.queue import affected_rows
@@ -101,23 +101,33 @@ def levels(
     scope_key: str,
     location_ids: Collection[uuid.UUID],
     skus: Collection[str],
+    *,
+    lock: bool = False,
 ) -> dict[tuple[uuid.UUID, str], tuple[int, int]]:
-    """(location, sku) → (level seq, units available = on hand − committed) for one client's stock."""
+    """(location, sku) → (level seq, units available = on hand − committed) for one client's stock.
+
+    With `lock`, the rows are locked in seq order (PostgreSQL) until the caller's transaction ends: two
+    runs whose batches share stock then take turns instead of deadlocking on each other's guarded
+    UPDATEs, and the second plans from what the first committed.
+    """
     if not location_ids or not skus:
         return {}
-    rows = session.execute(
+    query = (
         select(
             InventoryLevel.location_id,
             InventoryLevel.sku,
             InventoryLevel.seq,
             InventoryLevel.on_hand - InventoryLevel.committed,
-        ).where(
+        )
+        .where(
             InventoryLevel.account_id == account_id,
             InventoryLevel.scope_key == scope_key,
             InventoryLevel.location_id.in_(list(location_ids)),
             InventoryLevel.sku.in_(sorted(skus)),
         )
+        .order_by(InventoryLevel.seq)
     )
+    rows = session.execute(query.with_for_update() if lock else query)
     return {(loc, sku): (int(seq), int(available)) for loc, sku, seq, available in rows}
 
 
@@ -128,11 +138,26 @@ def commit_units(session: Session, level_seq: int, quantity: int, reserve: int, 
     promise the same last unit (the second sees the first's committed units or changes nothing).
     """
     result = session.execute(
-        update(_levels)
-        .where(_levels.c.seq == level_seq, _levels.c.on_hand - _levels.c.committed - reserve >= quantity)
-        .values(committed=_levels.c.committed + quantity, updated_at=now)
+        _COMMIT_UNITS, {"level": level_seq, "units": quantity, "reserve": reserve, "at": now}
     )
     return affected_rows(result) == 1
+
+
+# Built once: a run issues one per order line, and building the statement cost more than running it.
+_COMMIT_UNITS = (
+    update(_levels)
+    .where(
+        _levels.c.seq == bindparam("level"),
+        _levels.c.on_hand - _levels.c.committed - bindparam("reserve") >= bindparam("units"),
+    )
+    .values(committed=_levels.c.committed + bindparam("units"), updated_at=bindparam("at"))
+)
+_commitments = cast(Table, InventoryCommitment.__table__)
+
+
+def add_commitments(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(_commitments.insert(), rows)
 
 
 def uncommit_units(session: Session, level_seq: int, quantity: int, now: dt.datetime) -> None:

@@ -16,6 +16,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
@@ -29,7 +30,7 @@ from warpware.brokering.models import BrokeringRun, BrokeringSettings, OrderBrok
 from warpware.brokering.service import policy_of
 from warpware.connections.models import Connection
 from warpware.db import Database
-from warpware.inventory import repository as inventory_repository
+from warpware.inventory.commitments import ALREADY_COMMITTED
 from warpware.kit.clock import utcnow
 from warpware.orders import repository as orders_repository
 from warpware.orders.models import Order, OrderLine
@@ -81,6 +82,8 @@ class Context:
     used: dict[str, int]
     run_id: uuid.UUID
     now: dt.datetime
+    # Commitment rows of the batch's routed orders, written in one statement at the end of the batch.
+    commitments: list[dict[str, Any]] = field(default_factory=list)
 
 
 def start(
@@ -205,7 +208,10 @@ def _phase(
         for attempt in range(1, BATCH_ATTEMPTS + 1):
             batch = Counts()
             try:
-                with database.writing() as session:
+                # No autoflush: thousands of small queries would each flush the batch's pending rows
+                # first. Queries that need those rows flush explicitly (hooks, splits); the guarded
+                # stock UPDATEs and commitment rows are Core statements, visible at once.
+                with database.writing() as session, session.no_autoflush:
                     context = _context(session, account_id, run_id)
                     if context is None:
                         return
@@ -347,7 +353,7 @@ def _plan_batch(session: Session, ctx: Context, queues: list[str], after: int, c
     for scope, group in by_scope.items():
         skus = {line.sku for order in group for line in lines[order.id]}
         levels = repository.levels(
-            session, ctx.account_id, scope, [s.location_id for s in ctx.sites.values()], skus
+            session, ctx.account_id, scope, [s.location_id for s in ctx.sites.values()], skus, lock=True
         )
         ledger = Ledger(_build_candidates(ctx, levels))
         for order in group:
@@ -370,6 +376,8 @@ def _plan_batch(session: Session, ctx: Context, queues: list[str], after: int, c
                     ),
                 }
                 plan = plan_order(demand, _build_candidates(ctx, levels), ctx.policy)
+    repository.add_commitments(session, ctx.commitments)
+    ctx.commitments.clear()
     return orders[-1].seq if len(orders) == ctx.settings.batch_size else None
 
 
@@ -427,8 +435,9 @@ def _record_commitments(
     location_id: uuid.UUID,
     commits: list[tuple[int, str, int]],
 ) -> None:
-    inventory_repository.add_commitments(
-        session,
+    # The units are committed already (guarded UPDATEs); tell the routing status hook not to commit again.
+    session.info.setdefault(ALREADY_COMMITTED, set()).add(order_id)
+    ctx.commitments.extend(
         [
             {
                 "account_id": ctx.account_id,
@@ -442,7 +451,7 @@ def _record_commitments(
                 "updated_at": ctx.now,
             }
             for seq, sku, qty in commits
-        ],
+        ]
     )
 
 
@@ -492,6 +501,15 @@ def _split(
 
     state.split_parent, state.run_id, state.last_reason = True, ctx.run_id, plan.reason
     state.auto_cancel_at, state.updated_at = None, ctx.now
+    event(
+        session,
+        order,
+        "brokered",
+        plan.reason,
+        ctx.now,
+        shipments=len(plan.shipments),
+        run_id=str(ctx.run_id),
+    )
     move(session, order, None, f"split into {len(plan.shipments)} shipments: {plan.reason}", ctx.now)
     for shipment, shipment_commits in zip(plan.shipments, commits, strict=True):
         site = ctx.sites[shipment.location_id]

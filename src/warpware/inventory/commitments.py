@@ -40,8 +40,13 @@ def on_status_change(session: Session, order: Order, old: OrderStatus, new: Orde
         _finish(session, repository.active_commitments(session, order.id), consume=True)
 
 
+# session.info key: ids of orders whose units the caller committed itself in this transaction (brokering
+# commits with guarded UPDATEs before routing), so routing them must not commit again.
+ALREADY_COMMITTED = "inventory.already_committed"
+
+
 def commit(session: Session, order: Order) -> None:
-    if order.connection_id is None:
+    if order.connection_id is None or order.id in session.info.get(ALREADY_COMMITTED, ()):
         return
     connection = session.get(Connection, order.connection_id)
     if connection is None:
