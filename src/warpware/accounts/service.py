@@ -138,3 +138,24 @@ def authenticate(session: Session, authorization: str | None) -> Authenticated:
         home_country=account.home_country,
     )
     return Authenticated(principal, integration.last_active_at, integration.expires_at)
+
+
+@dataclass(frozen=True)
+class IntegrationSummary:
+    """A Custom API Integration as the dashboard lists it (never its key: only the last four characters)."""
+
+    integration: Integration
+    orders_pushed: int
+
+
+def list_integrations(session: Session, principal: Principal) -> list[IntegrationSummary]:
+    rows = repository.integrations_for(session, principal.account_id)
+    counts = repository.orders_pushed(session, [i.id for i, _, _ in rows])
+    return [IntegrationSummary(i, counts.get(i.id, 0)) for i, _, _ in rows]
+
+
+def create_integration(session: Session, principal: Principal, *, name: str, scopes: str) -> CreatedKey:
+    """A new account-wide key for the signed-in account (the dashboard's "Custom API Integration")."""
+    return create_api_key(
+        session, account_slug=principal.account_slug, sub_client_slug=None, name=name, scopes=scopes
+    )

@@ -5,18 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Request
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
 from warpware.accounts.auth import require_read, require_write
 from warpware.accounts.domain import Principal
 from warpware.automation import repository, service
 from warpware.db import Database
-from warpware.errors import Unprocessable, validation_detail
-from warpware.kit.clock import utcnow
 from warpware.kit.jsonio import envelope
-from warpware.orders.schemas import OrderCreate
-from warpware.rules import RuleValidationError, build_order_facts, evaluate, parse_rules
 
 router = APIRouter(tags=["rules"])
 RULE_SCHEMA = {
@@ -110,68 +106,8 @@ class DryRunRequest(BaseModel):
 
 @router.post("/rules/dry-run", summary="Evaluate rules against an order payload without storing anything")
 def dry_run(body: DryRunRequest, request: Request, principal: Principal = Depends(require_read)) -> Response:
-    try:
-        order = OrderCreate.model_validate(body.order)
-    except ValidationError as exc:
-        detail, fields = validation_detail(list(exc.errors()))
-        raise Unprocessable(f"order: {detail}", extra={"errors": fields}) from None
-    if body.rules is not None:
-        try:
-            definitions = parse_rules(body.rules)
-        except RuleValidationError as exc:
-            raise Unprocessable(f"Invalid rules: {exc}") from None
-    else:
-        with _db(request).reading() as session:
-            definitions = service.definitions_for(session, principal.account_id)
-    facts = build_order_facts(
-        line_items=[li.model_dump() for li in order.line_items],
-        now=utcnow(),
-        shipping_address=order.shipping_address.model_dump(),
-        tags=order.tags,
-        source=order.source,
-        customer_email=order.customer_email,
-        customer_name=order.customer_name,
-        metadata=order.metadata,
-        home_country=principal.home_country,
-        is_new_customer=body.new_customer,
-    )
-    evaluation = evaluate(definitions, facts)
-    decision = evaluation.decision
-    matches = [
-        {
-            "rule_id": t.rule.id,
-            "rule_name": t.rule.name,
-            "stage": stage.stage.value,
-            "actions": [{"detail": a.detail, "applied": a.applied, "reason": a.reason} for a in t.actions],
-        }
-        for stage in evaluation.stages
-        for t in stage.rules
-        if t.matched
-    ]
-    return envelope(
-        {
-            "outcome": decision.outcome.value,
-            "matches": matches,
-            "hold": {
-                "reason": decision.hold.reason,
-                "rule": decision.hold.rule.name,
-                "hold_until": decision.hold.hold_until,
-            }
-            if decision.hold
-            else None,
-            "route": {"connection_id": decision.route.connection_id, "rule": decision.route.rule.name}
-            if decision.route
-            else None,
-            "blocked": {"reason": decision.blocked.reason, "rule": decision.blocked.rule.name}
-            if decision.blocked
-            else None,
-            "cancelled": {"reason": decision.cancelled.reason} if decision.cancelled else None,
-            "tags_to_add": list(decision.tags_to_add),
-            "service_level": decision.service_level,
-            "carrier": decision.carrier,
-            "metadata": dict(decision.metadata),
-            "messages": list(evaluation.messages()),
-            "log": evaluation.log(),
-        },
-        {"stored": False},
-    )
+    with _db(request).reading() as session:
+        result = service.dry_run(
+            session, principal, body.order, rules=body.rules, new_customer=body.new_customer
+        )
+    return envelope(result, {"stored": False})

@@ -205,3 +205,13 @@ def test_connection(session: Session, principal: Principal, connection_id: str) 
         session, connection, operation="test", ok=True, duration_ms=int((time.monotonic() - started) * 1000)
     )
     return {"ok": True, "message": "Connection works"}
+
+
+def credentials_keeping_blanks(connection: Connection, submitted: dict[str, Any]) -> dict[str, Any]:
+    """The dashboard's write-only credential fields: a field left blank keeps the stored value."""
+    stored = credentials_of(connection)
+    return {**stored, **{k: v for k, v in submitted.items() if v not in ("", None)}}
+
+
+def list_connections(session: Session, principal: Principal) -> list[Connection]:
+    return repository.for_account(session, principal.account_id)

@@ -82,3 +82,20 @@ def clear_failures(session: Session, key: str, *, older_than: dt.datetime | None
         else query.where(LoginFailure.key == key)
     )
     session.execute(query)
+
+
+def lock_account_users(session: Session, account_id: uuid.UUID) -> None:
+    """Serialises role and active changes of one account's users, so two admins demoting each other at
+    once cannot both pass the last-admin check (PostgreSQL row lock; SQLite writers already exclude)."""
+    from warpware.accounts.models import Account
+
+    session.execute(select(Account.id).where(Account.id == account_id).with_for_update())
+
+
+def count_active_admins(session: Session, account_id: uuid.UUID) -> int:
+    count = session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.account_id == account_id, User.active.is_(True), User.role == "admin")
+    )
+    return int(count or 0)

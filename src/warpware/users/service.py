@@ -18,6 +18,7 @@ from warpware.accounts.domain import SCOPES, Principal
 from warpware.accounts.models import Account
 from warpware.errors import Conflict, NotFound, TooManyRequests, Unprocessable
 from warpware.kit.clock import utcnow
+from warpware.kit.ids import parse_uuid
 from warpware.users import domain, repository
 from warpware.users.domain import Permission
 from warpware.users.models import User, UserSession
@@ -259,3 +260,54 @@ def ensure_demo_admin(session: Session, *, account_slug: str) -> tuple[str, str]
         name="Demo admin",
     )
     return DEMO_ADMIN_EMAIL, password
+
+
+# --- what an admin does on the Users page (always within the signed-in account) ------------------------
+
+
+def users_of(session: Session, principal: Principal) -> list[User]:
+    return repository.users_for(session, principal.account_id)
+
+
+def get_user(session: Session, principal: Principal, user_id: str) -> User:
+    parsed = parse_uuid(user_id)
+    user = repository.user_by_id(session, principal.account_id, parsed) if parsed else None
+    if user is None:
+        raise NotFound(f"User {user_id} not found")
+    return user
+
+
+def _keep_an_admin(session: Session, principal: Principal, user: User, *, role: str, active: bool) -> None:
+    """Refuse a change that would leave the account with no active admin (nobody could manage it)."""
+    repository.lock_account_users(session, principal.account_id)
+    was_admin = user.active and user.role == domain.Role.ADMIN.value
+    stays_admin = active and role == domain.Role.ADMIN.value
+    if was_admin and not stays_admin and repository.count_active_admins(session, principal.account_id) <= 1:
+        raise Unprocessable(
+            f"{user.email} is the account's last admin: make another user an admin first"
+        )
+
+
+def change_role(session: Session, principal: Principal, user_id: str, role: str) -> User:
+    user = get_user(session, principal, user_id)
+    try:
+        parsed_role = domain.parse_role(role)
+    except domain.InvalidUser as exc:
+        raise Unprocessable(str(exc)) from exc
+    _keep_an_admin(session, principal, user, role=parsed_role.value, active=user.active)
+    user.role = parsed_role.value
+    return user
+
+
+def set_active(
+    session: Session, principal: Principal, user_id: str, *, active: bool, by_user_id: str
+) -> User:
+    """Deactivate (their sessions end at once) or reactivate a user. Nobody deactivates themselves."""
+    user = get_user(session, principal, user_id)
+    if not active and str(user.id) == by_user_id:
+        raise Unprocessable("You cannot deactivate yourself; ask another admin")
+    _keep_an_admin(session, principal, user, role=user.role, active=active)
+    user.active = active
+    if not active:
+        repository.revoke_sessions_of(session, user.id, utcnow())
+    return user

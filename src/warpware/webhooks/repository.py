@@ -220,3 +220,54 @@ def notification_settings(session: Session, account_id: uuid.UUID) -> Notificati
 
 def add_notification_settings(session: Session, settings: NotificationSettings) -> None:
     session.add(settings)
+
+
+@dataclass(frozen=True)
+class DeliveryCounts:
+    delivered: int = 0
+    failed: int = 0
+    pending: int = 0
+    last_failure_at: dt.datetime | None = None
+    last_failure: str | None = None
+
+
+def delivery_counts(
+    session: Session, endpoint_ids: list[uuid.UUID], *, since: dt.datetime
+) -> dict[uuid.UUID, DeliveryCounts]:
+    """Per endpoint: deliveries created since `since` by status, and the newest failed attempt's error."""
+    if not endpoint_ids:
+        return {}
+    counts: dict[uuid.UUID, dict[str, int]] = {i: {} for i in endpoint_ids}
+    for endpoint_id, status, n in session.execute(
+        select(WebhookDelivery.endpoint_id, WebhookDelivery.status, func.count())
+        .where(WebhookDelivery.endpoint_id.in_(endpoint_ids), WebhookDelivery.created_at >= since)
+        .group_by(WebhookDelivery.endpoint_id, WebhookDelivery.status)
+    ):
+        counts[endpoint_id][status] = int(n)
+    newest = (
+        select(WebhookDelivery.endpoint_id, func.max(WebhookDelivery.seq).label("seq"))
+        .where(
+            WebhookDelivery.endpoint_id.in_(endpoint_ids),
+            WebhookDelivery.last_error.is_not(None),
+            WebhookDelivery.last_attempt_at.is_not(None),
+        )
+        .group_by(WebhookDelivery.endpoint_id)
+        .subquery()
+    )
+    failures = {
+        row.endpoint_id: (row.last_attempt_at, row.last_error)
+        for row in session.execute(
+            select(WebhookDelivery.endpoint_id, WebhookDelivery.last_attempt_at, WebhookDelivery.last_error)
+            .join(newest, newest.c.seq == WebhookDelivery.seq)
+        )
+    }
+    return {
+        i: DeliveryCounts(
+            delivered=counts[i].get("delivered", 0),
+            failed=counts[i].get("failed", 0),
+            pending=counts[i].get("pending", 0),
+            last_failure_at=failures.get(i, (None, None))[0],
+            last_failure=failures.get(i, (None, None))[1],
+        )
+        for i in endpoint_ids
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -325,3 +326,30 @@ def put_notification_settings(
 def health_notifications(session: Session, principal: Principal) -> list[dict[str, Any]]:
     """The recent notifications the health panel shows."""
     return [notification_read(n) for n in recent_notifications(session, principal)]
+
+
+# --- what the dashboard shows ----------------------------------------------------------------------
+
+HEALTH_WINDOW = dt.timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class EndpointHealth:
+    """An endpoint with its last day of deliveries: `success_rate` is delivered / finished (None when
+    nothing finished), so deliveries still waiting for a retry do not count against it yet."""
+
+    endpoint: WebhookEndpoint
+    counts: repository.DeliveryCounts
+
+    @property
+    def success_rate(self) -> float | None:
+        finished = self.counts.delivered + self.counts.failed
+        return self.counts.delivered / finished if finished else None
+
+
+def endpoints_with_health(session: Session, principal: Principal) -> list[EndpointHealth]:
+    endpoints = repository.list_endpoints(session, principal)
+    counts = repository.delivery_counts(
+        session, [e.id for e in endpoints], since=utcnow() - HEALTH_WINDOW
+    )
+    return [EndpointHealth(e, counts[e.id]) for e in endpoints]
