@@ -90,3 +90,17 @@ def _finish(session: Session, active: list[InventoryCommitment], *, consume: boo
         repository.remove_committed(session, commitment.level_seq, commitment.quantity, now, consume=consume)
         commitment.status = "consumed" if consume else "released"
         commitment.updated_at = now
+
+
+def recommit(session: Session, order: Order) -> None:
+    """The order's lines were edited: give back what it holds and commit the new lines at the same place.
+
+    Only an order that holds units now is touched (a pending one commits when it is routed)."""
+    if TEST_ORDER_TAG in (order.tags or ()):
+        return
+    active = repository.active_commitments(session, order.id)
+    if not active:
+        return
+    _finish(session, active, consume=False)
+    session.flush()
+    commit(session, order)

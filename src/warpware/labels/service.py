@@ -90,3 +90,8 @@ def enqueue_injection(session: Session, order: Order) -> None:
     """Queue the injection of the order's labels that have not reached its destination (after a push)."""
     if repository.pending_injection(session, order.id):
         enqueue(session, INJECT_JOB, {"order_id": str(order.id)}, ordering_key=f"order:{order.id}")
+
+
+def for_order(session: Session, order: Order) -> list[OrderLabel]:
+    """The order's labels, oldest first (the caller has already loaded the order in its scope)."""
+    return repository.for_order(session, order.id)

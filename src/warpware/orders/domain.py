@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import quote
 
 
 class OrderStatus(StrEnum):
@@ -92,3 +93,60 @@ def transition(
 
 def can_cancel(current: OrderStatus) -> bool:
     return current not in (S.SHIPPED, S.DELIVERED)
+
+
+# --- What a person may do to an order from the dashboard (docs/decisions.md "Dashboard order actions")
+
+# Edits of the address and lines: only while no dispatch can be reading the order. `ready` is left out
+# because the dispatch job reads a ready order and sends it outside any lock (hold it, edit, release);
+# a failed order is sent again only by a retry, which reads the edited rows.
+EDITABLE = frozenset({S.PENDING, S.HOLD, S.FAILED})
+# Reset (routing forgotten, back to pending, rules again): never once a destination may hold the order
+# (ready may be mid-send, processing and later are there) and not for holds (release is the way out).
+RESETTABLE = frozenset({S.PENDING, S.FAILED})
+# Archive only what the pipeline is not working on; an archived order leaves every tab but Archived.
+ARCHIVABLE = frozenset({S.HOLD, S.FAILED, S.SHIPPED, S.DELIVERED, S.CANCELLED})
+
+
+def allowed_actions(status: OrderStatus, *, archived: bool, duplicate_flag: bool) -> frozenset[str]:
+    """The dashboard's actions this order's state allows (the services enforce the same rules)."""
+    actions: set[str] = set()
+    if status in NOT_SENT and status is not S.HOLD:
+        actions.add("hold")
+    if status is S.HOLD:
+        actions.add("release")
+    if status is S.FAILED:
+        actions.add("retry")
+    if status is not S.CANCELLED and can_cancel(status):
+        actions.add("cancel")
+    if status in EDITABLE:
+        actions.add("edit")
+    if status in RESETTABLE:
+        actions.add("reset")
+    if archived:
+        actions.add("unarchive")
+    elif status in ARCHIVABLE:
+        actions.add("archive")
+    if duplicate_flag:
+        actions.add("clear_duplicate")
+    return frozenset(actions)
+
+
+# Carrier tracking pages. USPS is matched before UPS ("usps" contains "ups").
+_TRACKING_URLS = (
+    ("usps", "https://tools.usps.com/go/TrackConfirmAction?tLabels={}"),
+    ("ups", "https://www.ups.com/track?loc=en_US&tracknum={}"),
+    ("fedex", "https://www.fedex.com/fedextrack/?trknbr={}"),
+    ("dhl", "https://www.dhl.com/global-en/home/tracking/tracking-express.html?tracking-id={}"),
+)
+
+
+def tracking_url(carrier: str | None, tracking_number: str | None) -> str | None:
+    """The carrier's public tracking page for this number, or None for an unknown carrier."""
+    if not carrier or not tracking_number:
+        return None
+    name = carrier.lower().replace(" ", "")
+    for key, pattern in _TRACKING_URLS:
+        if key in name:
+            return pattern.format(quote(tracking_number.strip(), safe=""))
+    return None

@@ -98,6 +98,26 @@ def lines_for(session: Session, order_ids: Iterable[uuid.UUID]) -> dict[uuid.UUI
     return result
 
 
+def add_line(session: Session, line: OrderLine) -> None:
+    session.add(line)
+
+
+def delete_line(session: Session, line: OrderLine) -> None:
+    session.delete(line)
+
+
+def children_of(session: Session, principal: Principal, order_id: uuid.UUID) -> list[Order]:
+    """Orders split off this one (pre-order or brokering splits), oldest first."""
+    query = scoped(select(Order), principal).where(Order.parent_order_id == order_id)
+    return list(session.scalars(query.order_by(Order.seq)))
+
+
+def oldest_in_status(session: Session, principal: Principal, status: str) -> Order | None:
+    """The order longest in `status` (by its last change), e.g. the oldest ready order."""
+    query = scoped(select(Order), principal).where(Order.status == status)
+    return session.scalars(query.order_by(Order.updated_at, Order.seq).limit(1)).first()
+
+
 def replace_tags(session: Session, order: Order, tags: list[str]) -> None:
     session.execute(delete(OrderTag).where(OrderTag.order_id == order.id))
     if tags:

@@ -548,3 +548,17 @@ def status_counts(session: Session, principal: Principal, filters: OrderFilters)
 def timeline(session: Session, order: Order, *, limit: int) -> tuple[list[OrderEvent], int]:
     """The order's newest `limit` events and how many there are in all."""
     return repository.events_for(session, order.id, limit=limit)
+
+
+@dataclass(frozen=True)
+class Related:
+    parent: Order | None
+    children: list[Order]
+
+
+def related_orders(session: Session, principal: Principal, order: Order) -> Related:
+    """The order it was split from and the orders split from it (in the caller's scope)."""
+    parent = (
+        repository.get_order(session, principal, order.parent_order_id) if order.parent_order_id else None
+    )
+    return Related(parent, repository.children_of(session, principal, order.id))

@@ -16,7 +16,7 @@ from warpware.errors import NotFound, Unprocessable
 from warpware.kit.clock import utcnow
 from warpware.kit.ids import parse_uuid
 from warpware.orders import service as orders_service
-from warpware.orders.domain import NOT_SENT, OrderStatus
+from warpware.orders.domain import NOT_SENT, RESETTABLE, OrderStatus
 from warpware.orders.models import Order
 from warpware.pipeline.evaluation import enqueue_evaluation, hold, route
 from warpware.webhooks import service as webhooks_service
@@ -99,6 +99,46 @@ def retry(session: Session, principal: Principal, order_id: str, *, actor: str) 
     else:
         orders_service.change_status(session, order, OrderStatus.READY, actor=actor, component=COMPONENT)
         enqueue(session, "order.dispatch", {"order_id": str(order.id)}, ordering_key=f"order:{order.id}")
+    return order
+
+
+def reset(session: Session, principal: Principal, order_id: str, *, actor: str) -> Order:
+    """Send the order again from the start: routing and errors forgotten, back to pending, the rules
+    run again. Only where no destination can hold it (orders.domain.RESETTABLE: pending, failed)."""
+    order = orders_service.get_order(session, principal, order_id, for_update=True)
+    status = OrderStatus(order.status)
+    if status not in RESETTABLE:
+        allowed = " or ".join(sorted(s.value for s in RESETTABLE))
+        raise Unprocessable(f"Only {allowed} orders can be reset; this order is {status}")
+    if order.brokering_queue is not None:
+        raise Unprocessable("This order waits for a brokering run; it is routed by the next run")
+    previous = {
+        "status": status.value,
+        "connection": order.route_destination_label,
+        "assigned_by": order.route_assigned_by,
+        "retry_count": order.retry_count,
+        "error": order.error_message,
+    }
+    order.connection_id = None
+    order.route_destination_type = order.route_destination_label = order.route_assigned_by = None
+    order.retry_count = 0
+    order.error_message = order.error_category = None
+    orders_service.record_event(
+        session,
+        order,
+        source="lifecycle",
+        type="reset",
+        component=COMPONENT,
+        actor=actor,
+        message=f"Order reset by {actor}: routing cleared, evaluated again from the start",
+        details={"previous": previous},
+    )
+    if status is not OrderStatus.PENDING:
+        orders_service.change_status(
+            session, order, OrderStatus.PENDING, actor=actor, component=COMPONENT, reason="reset"
+        )
+    order.updated_at = utcnow()
+    enqueue_evaluation(session, [order.id])
     return order
 
 

@@ -1,4 +1,4 @@
-"""Orders: the list with status tabs, search, filters and keyset pages; a read-only order detail."""
+"""Orders: the list with status tabs, search, filters and keyset pages; the order detail with its actions."""
 
 from __future__ import annotations
 
@@ -15,8 +15,11 @@ from warpware.dashboard.templating import render
 from warpware.errors import BadRequest, NotFound
 from warpware.kit.ids import parse_uuid
 from warpware.kit.pagination import decode_cursor, encode_cursor, parse_timestamp
+from warpware.labels import service as labels_service
 from warpware.orders import service as orders_service
+from warpware.orders.domain import OrderStatus, allowed_actions, tracking_url
 from warpware.orders.schemas import OrderFilters
+from warpware.users.domain import Permission
 from warpware.users.service import SignedIn
 
 router = APIRouter()
@@ -146,19 +149,27 @@ def list_orders(
 
 @router.get("/orders/{order_id}")
 def order_detail(order_id: str, request: Request, user: SignedIn = Depends(current_user)) -> Response:
+    principal = user.principal
     with database(request).reading() as session:
         # 404 for an unknown id and for another account's order alike.
-        order = orders_service.get_order(session, user.principal, order_id)
+        order = orders_service.get_order(session, principal, order_id)
         lines = orders_service.lines_for(session, [order])[order.id]
         events, total_events = orders_service.timeline(session, order, limit=TIMELINE_LIMIT)
+        related = orders_service.related_orders(session, principal, order)
+        labels = labels_service.for_order(session, order)
         try:
             connection = (
-                connections_service.get(session, user.principal, str(order.connection_id))
+                connections_service.get(session, principal, str(order.connection_id))
                 if order.connection_id
                 else None
             )
         except NotFound:
             connection = None  # deleted since
+    actions = allowed_actions(
+        OrderStatus(order.status),
+        archived=order.archived_at is not None,
+        duplicate_flag=order.dedup_key is not None or order.channel_dedup_key is not None,
+    )
     return render(
         request,
         "orders/detail.html",
@@ -170,5 +181,10 @@ def order_detail(order_id: str, request: Request, user: SignedIn = Depends(curre
             "connection": connection,
             "status_labels": STATUS_LABELS,
             "address": order.shipping_address or {},
+            "actions": actions if user.can(Permission.ACT_ON_ORDERS) else frozenset(),
+            "tracking_url": tracking_url(order.carrier, order.tracking_number),
+            "label_links": [(label, tracking_url(label.carrier, label.tracking_number)) for label in labels],
+            "parent": related.parent,
+            "children": related.children,
         },
     )
