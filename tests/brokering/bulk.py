@@ -26,6 +26,7 @@ from warpware.inventory.models import InventoryCommitment, InventoryLevel, Locat
 from warpware.kit.clock import utcnow
 from warpware.orders.models import Order, OrderEvent, OrderLine
 from warpware.products.models import Product
+from warpware.worker import Job, JobStatus
 
 
 @dataclass
@@ -318,3 +319,22 @@ def routing_counts(db: Database, account_id: uuid.UUID) -> dict[str, int]:
         "unfillable": int(unfillable or 0),
         "waiting": int(waiting or 0),
     }
+
+
+def discard_dispatches(db: Database, account_id: uuid.UUID) -> None:
+    """Cancel the queued dispatch jobs of the account's orders: their connections point nowhere, and the
+    tests that run jobs next in this database must not send 10,000 orders to them."""
+    with db.writing() as session:
+        keys = [
+            f"order:{i}" for i in session.scalars(sa.select(Order.id).where(Order.account_id == account_id))
+        ]
+        for start in range(0, len(keys), 1000):
+            session.execute(
+                sa.update(Job)
+                .where(
+                    Job.status == JobStatus.QUEUED.value,
+                    Job.name == "order.dispatch",
+                    Job.ordering_key.in_(keys[start : start + 1000]),
+                )
+                .values(status=JobStatus.CANCELLED.value, finished_at=utcnow(), updated_at=utcnow())
+            )

@@ -5,13 +5,17 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
-from tests.brokering.bulk import routing_counts, seed, stock_consistency
+from tests.brokering.bulk import discard_dispatches, routing_counts, seed, stock_consistency
 from tests.conftest import settings_for
 from warpware.app import HANDLER_MODULES, create_app
 from warpware.db import Database
 from warpware.worker import Worker
+
+# Load tests: in the suite (make test runs slow tests too), selectable with -m slow / -m "not slow".
+pytestmark = pytest.mark.slow
 
 
 def _post_run(client: TestClient, key: str) -> str:
@@ -36,7 +40,10 @@ def _run_worker(db: Database) -> None:
 def test_a_run_over_10000_orders_and_50_locations(db: Database, client: TestClient) -> None:
     seeded = seed(db, orders=10_000, locations=50, skus=200)
     run_id = _post_run(client, seeded.key)
-    _run_worker(db)
+    try:
+        _run_worker(db)
+    finally:
+        discard_dispatches(db, seeded.account_id)
     run = _get_run(client, seeded.key, run_id)
     assert run["status"] == "finished", run
     assert run["orders_considered"] == 10_000
@@ -68,6 +75,7 @@ def test_concurrent_runs_never_promise_the_same_unit_twice(pg_db: Database) -> N
             worker.start()
         for worker in workers:
             worker.join()
+        discard_dispatches(pg_db, seeded.account_id)
         runs = [_get_run(client, seeded.key, first), _get_run(client, seeded.key, second)]
     assert [r["status"] for r in runs] == ["finished", "finished"]
     assert stock_consistency(pg_db, seeded.account_id) == []
