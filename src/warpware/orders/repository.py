@@ -118,6 +118,34 @@ def oldest_in_status(session: Session, principal: Principal, status: str) -> Ord
     return session.scalars(query.order_by(Order.updated_at, Order.seq).limit(1)).first()
 
 
+def stuck_orders(
+    session: Session, principal: Principal, statuses: Sequence[str], before: dt.datetime, *, limit: int
+) -> list[Order]:
+    """Orders in `statuses` unchanged since `before`, longest-stuck first (ix_orders_account_updated)."""
+    query = scoped(select(Order), principal).where(Order.status.in_(statuses), Order.updated_at < before)
+    return list(session.scalars(query.order_by(Order.updated_at, Order.seq).limit(limit)))
+
+
+def created_per_hour_by_status(
+    session: Session, principal: Principal, since: dt.datetime
+) -> list[tuple[dt.datetime, str, int]]:
+    """(hour, current status, orders) for orders created at or after `since`, by UTC hour.
+
+    A range on ix_orders_account_created; the hour is cut in SQL so only the counts come back.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        hour: Any = func.date_trunc("hour", func.timezone("UTC", Order.created_at))
+    else:
+        hour = func.strftime("%Y-%m-%d %H:00:00", Order.created_at)
+    query = scoped(select(hour, Order.status, func.count()).select_from(Order), principal)
+    query = query.where(Order.created_at >= since).group_by(hour, Order.status)
+    rows = []
+    for value, status, n in session.execute(query):
+        at = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+        rows.append((at.replace(tzinfo=dt.UTC), str(status), int(n)))
+    return rows
+
+
 def replace_tags(session: Session, order: Order, tags: list[str]) -> None:
     session.execute(delete(OrderTag).where(OrderTag.order_id == order.id))
     if tags:
