@@ -126,6 +126,24 @@ def stuck_orders(
     return list(session.scalars(query.order_by(Order.updated_at, Order.seq).limit(limit)))
 
 
+def latest_seq(session: Session, principal: Principal) -> int:
+    """The newest order's seq in scope (0 when there is none): orders made later have a higher one."""
+    return int(session.scalar(scoped(select(func.max(Order.seq)), principal)) or 0)
+
+
+def tagged_after(
+    session: Session, principal: Principal, tag: str, after_seq: int, *, limit: int
+) -> list[Order]:
+    """Orders newer than `after_seq` carrying `tag`, oldest first (a range on ix_orders_account_seq)."""
+    query = scoped(select(Order), principal).where(
+        Order.seq > after_seq,
+        exists().where(
+            OrderTag.order_id == Order.id, OrderTag.tag == tag, OrderTag.account_id == principal.account_id
+        ),
+    )
+    return list(session.scalars(query.order_by(Order.seq).limit(limit)))
+
+
 def created_per_hour_by_status(
     session: Session, principal: Principal, since: dt.datetime
 ) -> list[tuple[dt.datetime, str, int]]:

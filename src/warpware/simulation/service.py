@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from warpware.accounts.domain import Principal
 from warpware.connectors.base import Address, LineItem, NormalizedOrder
 from warpware.kit.clock import utcnow
+from warpware.orders import repository as orders_repository
 from warpware.orders import service as orders_service
 from warpware.orders.models import Order
 from warpware.pipeline.evaluation import TEST_ORDER_TAG
@@ -108,3 +109,33 @@ def simulate(
             break
         wanted = [dataclasses.replace(o, external_id=simulated_external_id()) for o in retry]
     return Simulated(created, request.count - len(created))
+
+
+# The dashboard's demo: a run is "the test orders made after the newest order there was before it".
+DEMO_STAGES = ("pending", "ready", "processing", "shipped")
+DEMO_WATCHED = 500
+
+
+@dataclass(frozen=True)
+class DemoProgress:
+    orders: list[Order]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(DEMO_STAGES, 0) | {"other": 0}
+        for order in self.orders:
+            counts[order.status if order.status in DEMO_STAGES else "other"] += 1
+        return counts
+
+
+def demo_start(session: Session, principal: Principal, count: int, *, actor: str) -> tuple[int, Simulated]:
+    """Simulate `count` test orders; returns the seq to watch from (see demo_progress) and the result."""
+    after = orders_repository.latest_seq(session, principal)
+    return after, simulate(session, principal, SimulateRequest(count=count), actor=actor)
+
+
+def demo_progress(session: Session, principal: Principal, after_seq: int) -> DemoProgress:
+    """The test orders made since `after_seq`, where they are now."""
+    return DemoProgress(
+        orders_repository.tagged_after(session, principal, TEST_ORDER_TAG, after_seq, limit=DEMO_WATCHED)
+    )
