@@ -211,3 +211,28 @@ def test_rejected_lines_move_to_a_child_that_is_brokered_elsewhere(broker: Broke
     other = broker.order("R-3", [("NONE", 1)])
     broker.pipeline.run_jobs()
     assert broker.tenant.post(f"/partner/v1/orders/{other}/reject", json={"reason": "x"}).status_code == 422
+
+
+def test_cancelling_a_split_order_cancels_its_shipments(broker: Broker) -> None:
+    broker.settings(allow_split=True)
+    broker.stock("LEFT", 5, "East")
+    broker.stock("RIGHT", 5, "West")
+    parent = broker.order("S-3", [("LEFT", 1), ("RIGHT", 2)])
+    broker.pipeline.run_jobs()
+    broker.run()
+    children = [
+        o["id"]
+        for o in broker.tenant.get("/partner/v1/orders?per_page=100").json()["data"]
+        if o["parent_order_id"] == parent
+    ]
+    assert len(children) == 2
+    assert broker.level("RIGHT", "West") == (5, 2)
+    cancelled = broker.tenant.post(
+        f"/partner/v1/orders/{parent}/cancel", json={"reason": "customer changed mind"}
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    for child in children:
+        got = broker.get(child)
+        assert (got["status"], got["cancel_reason"]) == ("cancelled", "its order S-3 was cancelled")
+    assert broker.level("RIGHT", "West") == (5, 0) and broker.level("LEFT", "East") == (5, 0)
+    assert broker.get(parent)["status"] == "cancelled"

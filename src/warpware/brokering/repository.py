@@ -273,6 +273,14 @@ def children_statuses(session: Session, parent_id: uuid.UUID) -> list[str]:
     return [str(s) for s in session.scalars(select(Order.status).where(Order.parent_order_id == parent_id))]
 
 
+def children(session: Session, parent_id: uuid.UUID) -> list[Order]:
+    return list(
+        session.scalars(
+            select(Order).where(Order.parent_order_id == parent_id).order_by(Order.seq).with_for_update()
+        )
+    )
+
+
 def child_count(session: Session, parent_id: uuid.UUID) -> int:
     return int(session.scalar(select(func.count()).where(Order.parent_order_id == parent_id)) or 0)
 

@@ -422,8 +422,13 @@ def change_status(
         actor=actor,
         now=now,
     )
-    if order.parent_order_id is not None or order.brokering_queue is not None:
-        # A brokered split parent follows its shipments; a cancelled order leaves its brokering queue.
+    if (
+        order.parent_order_id is not None
+        or order.brokering_queue is not None
+        or event.new_status is OrderStatus.CANCELLED
+    ):
+        # A brokered split parent follows its shipments (and cancelling it cancels them); a cancelled
+        # order leaves its brokering queue.
         from warpware.brokering.hooks import on_status_change  # brokering imports this module
 
         on_status_change(session, order, event.old_status, event.new_status)
