@@ -7,7 +7,8 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, func, insert, select, union
+from sqlalchemy import Select, Table, bindparam, delete, exists, func, insert, select, union
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from warpware.accounts.domain import Principal
@@ -24,13 +25,30 @@ def scoped(query: Any, principal: Principal) -> Any:
     return query
 
 
+# The hottest reads are built once: SQLAlchemy then reuses their cache keys and compiled forms
+# instead of rebuilding and hashing a new statement on every request.
+_ORDER_BY_ID = select(Order).where(
+    Order.id == bindparam("order_id"), Order.account_id == bindparam("account_id")
+)
+_ORDER_BY_ID_IN_SUB_CLIENT = _ORDER_BY_ID.where(Order.sub_client_id == bindparam("sub_client_id"))
+_LINES_OF_ORDERS = (
+    select(OrderLine)
+    .where(OrderLine.order_id.in_(bindparam("order_ids", expanding=True)))
+    .order_by(OrderLine.order_id, OrderLine.position)
+)
+
+
 def get_order(
     session: Session, principal: Principal, order_id: uuid.UUID, *, for_update: bool = False
 ) -> Order | None:
-    query = scoped(select(Order), principal).where(Order.id == order_id)
     if for_update:
-        query = query.with_for_update()
-    return session.scalars(query).one_or_none()
+        query = scoped(select(Order), principal).where(Order.id == order_id).with_for_update()
+        return session.scalars(query).one_or_none()
+    params: dict[str, Any] = {"order_id": order_id, "account_id": principal.account_id}
+    if principal.sub_client_id is None:
+        return session.scalars(_ORDER_BY_ID, params).one_or_none()
+    params["sub_client_id"] = principal.sub_client_id
+    return session.scalars(_ORDER_BY_ID_IN_SUB_CLIENT, params).one_or_none()
 
 
 def get_order_by_external(
@@ -52,20 +70,60 @@ def get_order_unscoped(session: Session, order_id: uuid.UUID, *, for_update: boo
     return session.scalars(query).one_or_none()
 
 
+_ORDERS_BY_DEDUP_KEYS = select(Order).where(
+    Order.account_id == bindparam("account_id"), Order.dedup_key.in_(bindparam("keys", expanding=True))
+)
+_ORDERS_BY_CHANNEL_KEYS = select(Order).where(
+    Order.account_id == bindparam("account_id"),
+    Order.channel_dedup_key.in_(bindparam("keys", expanding=True)),
+)
+
+
 def find_by_dedup_keys(session: Session, account_id: uuid.UUID, keys: Sequence[str]) -> dict[str, Order]:
     if not keys:
         return {}
-    rows = session.scalars(select(Order).where(Order.account_id == account_id, Order.dedup_key.in_(keys)))
+    rows = session.scalars(_ORDERS_BY_DEDUP_KEYS, {"account_id": account_id, "keys": list(keys)})
     return {o.dedup_key: o for o in rows if o.dedup_key is not None}
 
 
 def find_by_channel_keys(session: Session, account_id: uuid.UUID, keys: Sequence[str]) -> dict[str, Order]:
     if not keys:
         return {}
-    rows = session.scalars(
-        select(Order).where(Order.account_id == account_id, Order.channel_dedup_key.in_(keys))
-    )
+    rows = session.scalars(_ORDERS_BY_CHANNEL_KEYS, {"account_id": account_id, "keys": list(keys)})
     return {o.channel_dedup_key: o for o in rows if o.channel_dedup_key is not None}
+
+
+# Table-level inserts skip the ORM's bulk-insert bookkeeping, which cost more than the SQL itself on
+# every ingest; rows are written by attribute name, so the few attributes named unlike their column
+# (Order.meta is the "metadata" column) are renamed first.
+def _table(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+_INSERT_ORDERS = insert(_table(Order))
+_INSERT_LINES = insert(_table(OrderLine))
+_INSERT_TAGS = insert(_table(OrderTag))
+_INSERT_EVENTS = insert(_table(OrderEvent))
+
+
+def _renamed_attributes(model: type[Any]) -> dict[str, str]:
+    return {
+        attribute.key: attribute.columns[0].key
+        for attribute in sa_inspect(model).column_attrs
+        if attribute.key != attribute.columns[0].key
+    }
+
+
+_RENAMED = {model: _renamed_attributes(model) for model in (Order, OrderLine, OrderTag, OrderEvent)}
+
+
+def _by_column(model: type[Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    renamed = _RENAMED[model]
+    if not renamed:
+        return rows
+    return [{renamed.get(key, key): value for key, value in row.items()} for row in rows]
 
 
 def insert_orders(
@@ -76,13 +134,13 @@ def insert_orders(
     events: list[dict[str, Any]],
 ) -> None:
     """Core executemany inserts: one round trip per table however many orders come in."""
-    session.execute(insert(Order), orders)
+    session.execute(_INSERT_ORDERS, _by_column(Order, orders))
     if lines:
-        session.execute(insert(OrderLine), lines)
+        session.execute(_INSERT_LINES, _by_column(OrderLine, lines))
     if tags:
-        session.execute(insert(OrderTag), tags)
+        session.execute(_INSERT_TAGS, _by_column(OrderTag, tags))
     if events:
-        session.execute(insert(OrderEvent), events)
+        session.execute(_INSERT_EVENTS, _by_column(OrderEvent, events))
         webhooks_outbox.emit_for_inserted_orders(session, orders, events)
 
 
@@ -91,9 +149,7 @@ def lines_for(session: Session, order_ids: Iterable[uuid.UUID]) -> dict[uuid.UUI
     result: dict[uuid.UUID, list[OrderLine]] = {i: [] for i in ids}
     if not ids:
         return result
-    for line in session.scalars(
-        select(OrderLine).where(OrderLine.order_id.in_(ids)).order_by(OrderLine.order_id, OrderLine.position)
-    ):
+    for line in session.scalars(_LINES_OF_ORDERS, {"order_ids": ids}):
         result[line.order_id].append(line)
     return result
 

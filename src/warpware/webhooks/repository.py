@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, func, insert, or_, select, update
+from sqlalchemy import CursorResult, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from warpware.accounts.domain import Principal
@@ -27,16 +27,20 @@ class EndpointRef:
     events: frozenset[str]
 
 
-def active_endpoint_refs(session: Session, account_id: uuid.UUID) -> list[EndpointRef]:
-    rows = session.execute(
-        select(WebhookEndpoint.id, WebhookEndpoint.sub_client_id, WebhookEndpoint.events)
-        .where(
-            WebhookEndpoint.account_id == account_id,
-            WebhookEndpoint.active.is_(True),
-            WebhookEndpoint.deleted_at.is_(None),
-        )
-        .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+# Asked on every change of every order (the outbox hook): built once so SQLAlchemy reuses it.
+_ACTIVE_ENDPOINTS = (
+    select(WebhookEndpoint.id, WebhookEndpoint.sub_client_id, WebhookEndpoint.events)
+    .where(
+        WebhookEndpoint.account_id == bindparam("account_id"),
+        WebhookEndpoint.active.is_(True),
+        WebhookEndpoint.deleted_at.is_(None),
     )
+    .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+)
+
+
+def active_endpoint_refs(session: Session, account_id: uuid.UUID) -> list[EndpointRef]:
+    rows = session.execute(_ACTIVE_ENDPOINTS, {"account_id": account_id})
     return [EndpointRef(row.id, row.sub_client_id, frozenset(row.events or ())) for row in rows]
 
 
