@@ -154,6 +154,26 @@ def test_nul_characters_are_refused(tenant: Tenant) -> None:
     assert "NUL" in response.json()["detail"]
 
 
+def test_text_that_only_spells_a_nul_escape_is_kept_and_big_integers_are_checked(tenant: Tenant) -> None:
+    spelled = order_body(note="C:\\u0000 is a path, not a NUL", metadata={"n": 2**60})
+    created = tenant.post("/partner/v1/orders", json=spelled)
+    too_big = tenant.post("/partner/v1/orders", json=order_body(metadata={"n": 2**63}))
+    nul_in_a_line = order_body()
+    nul_in_a_line["line_items"][0]["name"] = "Mug\u0000"
+
+    assert created.status_code == 201, created.text
+    stored = tenant.get(f"/partner/v1/orders/{created.json()['data']['id']}").json()["data"]
+    assert (stored["note"], stored["metadata"]) == (
+        "C:\\u0000 is a path, not a NUL",
+        {"n": 2**60},
+    )
+    assert (too_big.status_code, too_big.json()["detail"]) == (
+        422,
+        "Validation failed: body: Value error, integers must fit in 64 bits",
+    )
+    assert tenant.post("/partner/v1/orders", json=nul_in_a_line).status_code == 422
+
+
 def test_nul_in_url_is_400(tenant: Tenant) -> None:
     for url in ("/partner/v1/orders?external_id=%00", "/partner/v1/orders/by-external/a%00b"):
         response = tenant.get(url)
