@@ -9,11 +9,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import settings_for
 from tests.dashboard.conftest import Shop, sign_in
 from tests.pipeline.conftest import Clock, clock, run_jobs  # noqa: F401  (fixtures)
 from tests.webhooks.conftest import quiet_queue  # noqa: F401  (fixture)
+from warpware.app import create_app
+from warpware.config import get_settings
 
 NOW = dt.datetime(2026, 5, 10, 12, 40, tzinfo=dt.UTC)
 STATUSES = ("pending", "ready", "processing", "shipped", "delivered", "hold", "failed", "cancelled")
@@ -159,3 +163,47 @@ def test_health_needs_a_session(browser_client: TestClient) -> None:
     response = browser_client.get("/health")
     assert response.status_code == 303
     assert response.headers["location"] == "/sign-in?next=%2Fhealth"
+
+
+def test_failing_webhook_endpoints_are_listed(
+    shop: Shop,
+    browser_client: TestClient,
+    db: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    run_jobs: Callable[[], int],  # noqa: F811
+    quiet_queue: None,  # noqa: F811
+) -> None:
+    # The receiver is on 127.0.0.1 (refusing connections): private targets allowed for the API and workers.
+    monkeypatch.setenv("WARPWARE_ALLOW_PRIVATE_WEBHOOKS", "1")
+    get_settings.cache_clear()
+    try:
+        with TestClient(create_app(settings_for(db, allow_private_webhooks=True), database=db)) as api:
+            headers = {"Authorization": f"Bearer {shop.key}"}
+            endpoint = api.post(
+                "/partner/v1/webhooks",
+                json={"url": "http://127.0.0.1:9/hooks", "events": ["order.created"]},
+                headers=headers,
+            )
+            assert endpoint.status_code == 201, endpoint.text
+            endpoint_id = endpoint.json()["data"]["id"]
+            healthy = api.post(
+                "/partner/v1/webhooks",
+                json={"url": "http://127.0.0.1:9/other", "events": ["order.created"]},
+                headers=headers,
+            )
+            assert healthy.status_code == 201, healthy.text
+            sent = api.post(f"/partner/v1/webhooks/{endpoint_id}/test", headers=headers)
+            assert sent.status_code == 202, sent.text
+        run_jobs()  # the delivery fails: connection refused
+    finally:
+        get_settings.cache_clear()
+    sign_in(browser_client, shop.user("viewer"))
+    page = browser_client.get("/health").text
+    listed = re.search(r'<ul class="plain" id="failing-webhooks">(.*?)</ul>', page, re.S)
+    assert listed
+    items = [
+        " ".join(html.unescape(re.sub(r"<[^>]+>", "", li)).split())
+        for li in re.findall(r"<li>(.*?)</li>", listed.group(1), re.S)
+    ]
+    assert len(items) == 1
+    assert items[0].startswith("http://127.0.0.1:9/hooks — 1 failed attempt in a row since ")

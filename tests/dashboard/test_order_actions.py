@@ -415,3 +415,77 @@ def test_another_accounts_order_is_not_found(
     assert response.status_code == 404
     assert _order(other_shop, theirs["id"])["status"] == "pending"
     assert len(_events(other_shop, theirs["id"])) == 1
+
+
+@pytest.mark.parametrize(
+    ("carrier", "number", "link"),
+    [
+        (
+            "USPS",
+            "9400111899223856903452",
+            "https://tools.usps.com/go/TrackConfirmAction?tLabels=9400111899223856903452",
+        ),
+        (
+            "UPS Ground",
+            "1Z999AA10123456784",
+            "https://www.ups.com/track?loc=en_US&amp;tracknum=1Z999AA10123456784",
+        ),
+        ("FedEx", "794644790132", "https://www.fedex.com/fedextrack/?trknbr=794644790132"),
+        (
+            "DHL Express",
+            "1234567890",
+            "https://www.dhl.com/global-en/home/tracking/tracking-express.html?tracking-id=1234567890",
+        ),
+    ],
+)
+def test_tracking_links_per_carrier(
+    shop: Shop, browser_client: TestClient, carrier: str, number: str, link: str
+) -> None:
+    order = shop.push()
+    response = shop.client.patch(
+        f"/partner/v1/orders/{order['id']}",
+        json={"tracking_number": number, "carrier": carrier},
+        headers={"Authorization": f"Bearer {shop.key}"},
+    )
+    assert response.status_code == 200, response.text
+    sign_in(browser_client, shop.user("viewer"))
+    page = browser_client.get(f"/orders/{order['id']}").text
+    assert f'<a href="{link}" rel="noopener noreferrer" target="_blank" id="tracking-link">{number}' in page
+
+
+def test_labels_and_split_orders_are_linked(
+    shop: Shop,
+    browser_client: TestClient,
+    run_jobs: Callable[[], int],  # noqa: F811
+) -> None:
+    headers = {"Authorization": f"Bearer {shop.key}"}
+    rule = shop.client.post(
+        "/partner/v1/preorder-rules", json={"sku": "PRE-1", "hold_mode": "split"}, headers=headers
+    )
+    assert rule.status_code == 201, rule.text
+    order = shop.push(
+        "P-1",
+        line_items=[{"sku": "NOW-1", "quantity": 1, "price": 5}, {"sku": "PRE-1", "quantity": 1, "price": 9}],
+    )
+    run_jobs()  # evaluation splits the pre-order line into a held child order
+    label = shop.client.post(
+        f"/partner/v1/orders/{order['id']}/labels",
+        json={
+            "tracking_number": "1Z0000000000000001",
+            "carrier": "UPS",
+            "label_url": "https://labels.example/1.pdf",
+            "label_format": "pdf",
+        },
+        headers=headers,
+    )
+    assert label.status_code == 201, label.text
+    sign_in(browser_client, shop.user("viewer"))
+    page = browser_client.get(f"/orders/{order['id']}").text
+    child = re.search(
+        r'<dt>Split into</dt><dd><a href="/orders/([0-9a-f-]{36})">P-1\.1</a> \(Held\)</dd>', page
+    )
+    assert child, "no link to the child order"
+    assert '<a href="https://labels.example/1.pdf" rel="noopener noreferrer" target="_blank">pdf</a>' in page
+    assert '<a href="https://www.ups.com/track?loc=en_US&amp;tracknum=1Z0000000000000001"' in page
+    child_page = browser_client.get(f"/orders/{child.group(1)}").text
+    assert f'<dt>Split from</dt><dd><a href="/orders/{order["id"]}">P-1</a></dd>' in child_page
