@@ -31,6 +31,11 @@ def affected_rows(result: Result[Any]) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
+# Built once: every order enqueues several jobs, and rebuilding the statement cost more than running it.
+_INSERT_UNLESS_DEDUPED_PG = postgresql.insert(_jobs).on_conflict_do_nothing().returning(_jobs.c.id)
+_INSERT_UNLESS_DEDUPED_SQLITE = sqlite.insert(_jobs).on_conflict_do_nothing().returning(_jobs.c.id)
+
+
 def enqueue(
     session: Session,
     name: str,
@@ -69,9 +74,8 @@ def enqueue(
         "updated_at": now,
     }
     dialect = session.get_bind().dialect.name
-    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert_fn(_jobs).values(**values).on_conflict_do_nothing().returning(_jobs.c.id)
-    job_id = session.execute(stmt).scalar_one_or_none()
+    stmt = _INSERT_UNLESS_DEDUPED_PG if dialect == "postgresql" else _INSERT_UNLESS_DEDUPED_SQLITE
+    job_id = session.execute(stmt, values).scalar_one_or_none()
     if job_id is not None and when <= now:
         _announce(session, dialect)
     return job_id

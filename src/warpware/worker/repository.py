@@ -8,12 +8,24 @@ claimed it, the old worker's attempt number matches nothing and its writes chang
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, literal_column, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    exists,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from warpware.worker.models import UNFINISHED, JobStatus, jobs_table, schedules_table
@@ -39,6 +51,37 @@ def _inline(status: str) -> ColumnElement[str]:
     return literal_column(f"'{status}'")
 
 
+@functools.lru_cache(maxsize=64)
+def _claim_queries(names: tuple[str, ...]) -> tuple[Select[Any], Select[Any]]:
+    """The two claim queries for a worker's job names, built once per name set: a worker claims many
+    times a second, and building and hashing these statements cost more than running them."""
+    earlier = _jobs.alias("earlier")
+    held_back = exists().where(
+        earlier.c.ordering_key == _jobs.c.ordering_key,
+        earlier.c.id < _jobs.c.id,
+        earlier.c.status.in_([_inline(status.value) for status in UNFINISHED]),
+    )
+    claimable = (_jobs.c.name.in_(list(names)), or_(_jobs.c.ordering_key.is_(None), ~held_back))
+    now, limit = bindparam("now", type_=_jobs.c.run_at.type), bindparam("limit", type_=Integer)
+    # Two queries rather than one with OR: each walks its own partial index in order and stops at
+    # `limit`, so a claim costs the same with ten queued jobs or a million.
+    lease_expired = (
+        select(_jobs.c.id, _jobs.c.attempts, _jobs.c.max_attempts)
+        .where(_jobs.c.status == _inline(JobStatus.RUNNING.value), _jobs.c.lease_until < now, *claimable)
+        .order_by(_jobs.c.lease_until)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=_jobs)
+    )
+    due = (
+        select(_jobs.c.id)
+        .where(_jobs.c.status == _inline(JobStatus.QUEUED.value), _jobs.c.run_at <= now, *claimable)
+        .order_by(_jobs.c.run_at, _jobs.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=_jobs)
+    )
+    return lease_expired, due
+
+
 def claim_jobs(
     session: Session,
     *,
@@ -55,33 +98,12 @@ def claim_jobs(
     """
     if limit <= 0 or not names:
         return []
-    earlier = _jobs.alias("earlier")
-    held_back = exists().where(
-        earlier.c.ordering_key == _jobs.c.ordering_key,
-        earlier.c.id < _jobs.c.id,
-        earlier.c.status.in_([_inline(status.value) for status in UNFINISHED]),
-    )
-    claimable = (_jobs.c.name.in_(list(names)), or_(_jobs.c.ordering_key.is_(None), ~held_back))
-    # Two queries rather than one with OR: each walks its own partial index in order and stops at
-    # `limit`, so a claim costs the same with ten queued jobs or a million.
-    lease_expired = session.execute(
-        select(_jobs.c.id, _jobs.c.attempts, _jobs.c.max_attempts)
-        .where(_jobs.c.status == _inline(JobStatus.RUNNING.value), _jobs.c.lease_until < now, *claimable)
-        .order_by(_jobs.c.lease_until)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=_jobs)
-    ).all()
+    lease_expired_query, due_query = _claim_queries(tuple(sorted(names)))
+    lease_expired = session.execute(lease_expired_query, {"now": now, "limit": limit}).all()
     _bury([row.id for row in lease_expired if row.attempts >= row.max_attempts], now=now, session=session)
     ids = [row.id for row in lease_expired if row.attempts < row.max_attempts]
     if len(ids) < limit:
-        due = (
-            select(_jobs.c.id)
-            .where(_jobs.c.status == _inline(JobStatus.QUEUED.value), _jobs.c.run_at <= now, *claimable)
-            .order_by(_jobs.c.run_at, _jobs.c.id)
-            .limit(limit - len(ids))
-            .with_for_update(skip_locked=True, of=_jobs)
-        )
-        ids += session.execute(due).scalars()
+        ids += session.execute(due_query, {"now": now, "limit": limit - len(ids)}).scalars()
     if not ids:
         return []
     rows = session.execute(
