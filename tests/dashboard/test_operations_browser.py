@@ -88,6 +88,12 @@ def test_find_hold_release_edit_and_retry(
     assert "address1: 123 Main St → 77 Harbor Rd" in newest
     assert "zip: 10001 → 10014" in newest
     screenshot(page, f"order-detail-{db.dialect}")
+    # At a phone's width the page still fits (no sideways scrolling).
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, f"order-detail-phone-{db.dialect}")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # A failed order (its warehouse refuses connections) is retried from its page.
     _closed_warehouse(shop)
