@@ -19,6 +19,7 @@ from tests.servers import free_port
 from warpware.accounts.repository import account_by_slug
 from warpware.connections import service as connections_service
 from warpware.connections.models import Connection
+from warpware.connectors.registry import CONNECTION_TYPES
 from warpware.db import Database
 from warpware.sandbox import SandboxServer
 
@@ -318,3 +319,46 @@ def test_another_accounts_ids_are_not_found(
         ).status_code
         == 200
     )
+
+
+def test_every_connection_type_has_a_form_and_a_channel_can_be_added_and_tested(
+    shop: Shop, browser_client: TestClient, db: Database
+) -> None:
+    csrf = sign_in(browser_client, shop.user("admin"))
+    chooser = browser_client.get("/connections/new").text
+    for type_name, kind in CONNECTION_TYPES.items():
+        assert f'href="/connections/new?type={type_name}"' in chooser
+        form = browser_client.get(f"/connections/new?type={type_name}")
+        assert form.status_code == 200, type_name
+        for field in kind.settings_model.model_fields:
+            assert f'name="settings.{field}"' in form.text, (type_name, field)
+        for field in kind.credentials_model.model_fields:
+            assert f'name="credentials.{field}" type="password"' in form.text, (type_name, field)
+    assert browser_client.get("/connections/new?type=teleporter").status_code == 404
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    response = browser_client.post(
+        "/connections/new",
+        data={
+            "csrf_token": csrf,
+            "type": "woocommerce",
+            "name": "Woo shop",
+            "push_enabled": "on",
+            "settings.base_url": dead,
+            "settings.timeout_seconds": "2",
+            "credentials.consumer_key": "ck_" + SECRET,
+            "credentials.consumer_secret": "cs_" + SECRET,
+            "credentials.webhook_secret": "wh_" + SECRET,
+        },
+    )
+    assert response.status_code == 303, response.text
+    [channel] = _connections(db, shop)
+    assert channel.settings["base_url"] == dead and channel.settings["timeout_seconds"] == 2.0
+    listing = browser_client.get("/connections").text
+    assert re.search(r'<h2 id="h-channels">Sales channels</h2>.*Woo shop', listing, re.S)
+    edit = browser_client.get(f"/connections/{channel.id}").text
+    assert SECRET not in edit and SECRET not in listing
+    message = _flash(
+        browser_client, browser_client.post(f"/connections/{channel.id}/test", data={"csrf_token": csrf})
+    )
+    assert message.startswith("error: Test of Woo shop failed (") and SECRET not in message

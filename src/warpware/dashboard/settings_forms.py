@@ -11,7 +11,7 @@ import enum
 import json
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from pydantic import BaseModel, SecretStr
@@ -119,10 +119,14 @@ def filled(
     values: dict[str, Any] | None,
     errors: dict[str, str] | None = None,
 ) -> list[FilledField]:
-    """The fields to draw. `values` are the stored (or just submitted) settings; for credentials pass
-    None: a secret is never put back into a page."""
+    """The fields to draw. `values` are the stored (or just submitted) settings. For credentials pass
+    None: every field is then an empty password input, never a stored value or even a default (a
+    default shown in the form would overwrite the stored value when the form is saved untouched)."""
     result = []
     for spec in form_fields(model):
+        if values is None and spec.widget != "checkbox":
+            hint = f"Default when left blank on a new connection: {spec.default}" if spec.default else ""
+            spec = replace(spec, widget="secret", default="", help=spec.help or hint)
         item = FilledField(
             spec=spec,
             input_name=f"{prefix}.{spec.name}",
@@ -130,10 +134,7 @@ def filled(
         )
         if spec.widget == "secret":
             pass
-        elif values is None:
-            item.value = spec.default
-            item.checked = spec.default == "True"
-        elif spec.name in values:
+        elif values is not None and spec.name in values:
             raw = values[spec.name]
             item.value = _shown(raw)
             item.checked = raw is True or raw == "True"
