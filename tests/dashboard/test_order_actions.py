@@ -121,7 +121,8 @@ def test_retry_and_reset_a_failed_order(
         "reset",
         "retry",
     ]
-    assert "Closed warehouse" in page
+    assert "<dt>Destination</dt><dd>Closed warehouse (sandbox)</dd>" in page
+    assert "<dt>Assigned by</dt><dd>default (rules)</dd>" in page
 
     response = browser_client.post(f"/orders/{order_id}/retry", data={"csrf_token": csrf})
     assert _flash(browser_client, response) == "success: Order F-1 is queued to be sent again."

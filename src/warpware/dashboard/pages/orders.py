@@ -184,6 +184,8 @@ def order_detail(order_id: str, request: Request, user: SignedIn = Depends(curre
             "actions": actions if user.can(Permission.ACT_ON_ORDERS) else frozenset(),
             "tracking_url": tracking_url(order.carrier, order.tracking_number),
             "label_links": [(label, tracking_url(label.carrier, label.tracking_number)) for label in labels],
+            # Who routed it: the newest `routed` event's actor ("rules", "user:<email>", "brokering" …).
+            "routed_by": next((e.actor for e in events if e.type == "routed"), None),
             "parent": related.parent,
             "children": related.children,
         },
