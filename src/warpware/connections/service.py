@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -184,27 +185,48 @@ def record_call(
         connection.last_error = error.message[:1000] if error else "failed"
 
 
-def test_connection(session: Session, principal: Principal, connection_id: str) -> dict[str, Any]:
-    """Call the remote once; the outcome is recorded in the connection's health."""
-    connection = get(session, principal, connection_id)
+@dataclass(frozen=True)
+class TestOutcome:
+    """One call of a connector's `test()`: how long it took and the error, if it failed."""
+
+    duration_ms: int
+    error: ConnectorError | None = None
+
+
+def call_test(connection: Connection) -> TestOutcome:
+    """Call the remote once. Takes no session: a caller can make the call outside any transaction, so a
+    slow remote does not hold SQLite's write lock (every other writer would wait for it)."""
     started = time.monotonic()
     try:
         remote = destination_for(connection) if is_destination(connection) else writer_for(connection)
         remote.test()  # type: ignore[union-attr]
     except ConnectorError as exc:
-        record_call(
-            session,
-            connection,
-            operation="test",
-            ok=False,
-            duration_ms=int((time.monotonic() - started) * 1000),
-            error=exc,
-        )
-        return {"ok": False, "error_category": exc.category, "message": exc.message}
+        return TestOutcome(int((time.monotonic() - started) * 1000), exc)
+    return TestOutcome(int((time.monotonic() - started) * 1000))
+
+
+def record_test(
+    session: Session, principal: Principal, connection_id: str, outcome: TestOutcome
+) -> dict[str, Any]:
+    """Record a test's outcome in the connection's health; returns what the API answers."""
+    connection = get(session, principal, connection_id)
     record_call(
-        session, connection, operation="test", ok=True, duration_ms=int((time.monotonic() - started) * 1000)
+        session,
+        connection,
+        operation="test",
+        ok=outcome.error is None,
+        duration_ms=outcome.duration_ms,
+        error=outcome.error,
     )
+    if outcome.error is not None:
+        return {"ok": False, "error_category": outcome.error.category, "message": outcome.error.message}
     return {"ok": True, "message": "Connection works"}
+
+
+def test_connection(session: Session, principal: Principal, connection_id: str) -> dict[str, Any]:
+    """Call the remote once; the outcome is recorded in the connection's health."""
+    outcome = call_test(get(session, principal, connection_id))
+    return record_test(session, principal, connection_id, outcome)
 
 
 def credentials_keeping_blanks(connection: Connection, submitted: dict[str, Any]) -> dict[str, Any]:

@@ -271,18 +271,21 @@ def test_connection(
     connection_id: str, request: Request, act: Acting = Depends(acting(Permission.MANAGE_CONNECTIONS))
 ) -> Response:
     back = f"/connections/{connection_id}" if act.field("back") == "edit" else "/connections"
+    db = database(request)
+    with db.reading() as session:
+        connection = connections_service.get(session, act.user.principal, connection_id)
+    name = connection.name
     try:
-        with database(request).writing() as session:
-            name = connections_service.get(session, act.user.principal, connection_id).name
-            result = connections_service.test_connection(session, act.user.principal, connection_id)
-    except (NotFound, Unprocessable):
-        raise
+        # Outside any transaction: a slow remote must not hold the database's write lock.
+        outcome = connections_service.call_test(connection)
     except ValueError as exc:  # stored settings the connector's model no longer accepts
         log.warning("connection test could not build the connector: %s", type(exc).__name__)
         return redirect(back, message="Test failed: the connection's settings are not valid.", kind="error")
     except Exception as exc:  # never a 500 for a remote's misbehaviour; no detail, it may hold secrets
         log.exception("connection test failed unexpectedly")
         return redirect(back, message=f"Test failed: {type(exc).__name__}.", kind="error")
+    with db.writing() as session:
+        result = connections_service.record_test(session, act.user.principal, connection_id, outcome)
     if result["ok"]:
         return redirect(back, message=f"Test of {name} succeeded: {result['message']}.")
     return redirect(
