@@ -45,8 +45,9 @@ def _actions(page: str) -> list[str]:
     return sorted(set(re.findall(r'action="/orders/[0-9a-f-]{36}/([a-z-]+)"', page)))
 
 
-def _failed_order(shop: Shop, run: Callable[[], int], external_id: str) -> str:
-    """An order routed to a warehouse that refuses connections, so its send fails."""
+def _failed_order(shop: Shop, run: Callable[[], int], external_id: str, *, wait: bool = False) -> str:
+    """An order routed to a warehouse that refuses connections, so its send fails (once the jobs run;
+    `wait`: the caller runs them)."""
     response = shop.client.post(
         "/partner/v1/connections",
         json={
@@ -59,8 +60,9 @@ def _failed_order(shop: Shop, run: Callable[[], int], external_id: str) -> str:
     )
     assert response.status_code == 201, response.text
     order_id = str(shop.push(external_id)["id"])
-    run()
-    assert _order(shop, order_id)["status"] == "failed"
+    if not wait:
+        run()
+        assert _order(shop, order_id)["status"] == "failed"
     return order_id
 
 
@@ -490,3 +492,42 @@ def test_labels_and_split_orders_are_linked(
     assert '<a href="https://www.ups.com/track?loc=en_US&amp;tracknum=1Z0000000000000001"' in page
     child_page = browser_client.get(f"/orders/{child.group(1)}").text
     assert f'<dt>Split from</dt><dd><a href="/orders/{order["id"]}">P-1</a></dd>' in child_page
+
+
+def test_editing_lines_of_a_routed_order_moves_its_committed_stock(
+    shop: Shop,
+    browser_client: TestClient,
+    run_jobs: Callable[[], int],  # noqa: F811
+) -> None:
+    headers = {"Authorization": f"Bearer {shop.key}"}
+
+    def level(sku: str) -> tuple[int, int, int]:
+        rows = shop.client.get(f"/partner/v1/inventory?sku={sku}", headers=headers).json()["data"]
+        [row] = [r for r in rows if r["warehouse"] == "Closed warehouse"]
+        return row["quantity_on_hand"], row["quantity_committed"], row["quantity_available"]
+
+    order_id = _failed_order(shop, run_jobs, "INV-1", wait=True)
+    for sku in ("WIDGET-RED-LG", "HAT"):
+        response = shop.client.post(
+            "/partner/v1/inventory/levels",
+            json={"sku": sku, "quantity_on_hand": 10, "warehouse": "Closed warehouse"},
+            headers=headers,
+        )
+        assert response.status_code in (200, 201), response.text
+    run_jobs()  # routed (2 units committed), then the send fails
+    assert _order(shop, order_id)["status"] == "failed"
+    assert level("WIDGET-RED-LG") == (10, 2, 8)
+
+    csrf = sign_in(browser_client, shop.user("operator"))
+    page = browser_client.get(f"/orders/{order_id}").text
+    form = _line_form(csrf, page)
+    form.update({"line-0-sku": "WIDGET-RED-LG", "line-0-quantity": "5", "line-0-price": "29.99"})
+    response = browser_client.post(f"/orders/{order_id}/lines", data=form)
+    assert _flash(browser_client, response) == "success: Line items updated."
+    assert level("WIDGET-RED-LG") == (10, 5, 5)
+
+    form.update({"line-0-remove": "1", "new-sku": "HAT", "new-quantity": "3"})
+    response = browser_client.post(f"/orders/{order_id}/lines", data=form)
+    assert _flash(browser_client, response) == "success: Line items updated."
+    assert level("WIDGET-RED-LG") == (10, 0, 10)
+    assert level("HAT") == (10, 3, 7)
