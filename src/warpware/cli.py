@@ -75,7 +75,7 @@ def serve(
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def sandbox_warehouse(ctx: typer.Context) -> None:
-    """Run the sandbox warehouse (Extensiv's REST shape): --port 8100 --ship-delay SECONDS, faults (--help)."""
+    """Run the sandbox warehouse (Extensiv's REST shape): --port 8100 --ship-delay SECONDS, faults."""
     from warpware.sandbox.__main__ import main as sandbox_main
 
     sandbox_main(list(ctx.args))
@@ -222,6 +222,9 @@ def demo(
     from warpware.schema import upgrade
     from warpware.users.service import ensure_demo_admin
 
+    # A first look should show orders reach Shipped within seconds of the sandbox shipping them, not
+    # wait for the production poll interval (60 s); an explicit setting still wins.
+    os.environ.setdefault("WARPWARE_TRACKING_POLL_SECONDS", "5")
     database = _database()
     upgrade(database)
     with database.writing() as session:

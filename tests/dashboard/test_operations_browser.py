@@ -7,12 +7,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
 from tests.dashboard.conftest import Shop, screenshot
-from tests.pipeline.conftest import run_jobs  # noqa: F401  (fixture)
+from tests.pipeline.conftest import Clock, clock, run_jobs, sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.webhooks.conftest import quiet_queue  # noqa: F401  (fixture)
+from warpware.sandbox import SandboxServer
 
 pytestmark = pytest.mark.browser
 
@@ -125,10 +127,18 @@ def test_demo_counts_change_live_without_reload(
     live_server: str,
     page: Any,
     db: Any,
+    sandbox: httpx.Client,  # noqa: F811
+    sandbox_server: SandboxServer,  # noqa: F811
+    clock: Clock,  # noqa: F811
     run_jobs: Callable[[], int],  # noqa: F811
     quiet_queue: None,  # noqa: F811
 ) -> None:
-    _closed_warehouse(shop)  # the test orders are routed to it (and never sent)
+    response = shop.client.post(
+        "/partner/v1/connections",
+        json={"name": "Sandbox", "type": "sandbox", "settings": {"base_url": sandbox_server.url}},
+        headers={"Authorization": f"Bearer {shop.key}"},
+    )
+    assert response.status_code == 201, response.text
     login = shop.user("operator")
     _sign_in(page, live_server, login.email, login.password)
     page.goto(f"{live_server}/demo")
@@ -136,15 +146,18 @@ def test_demo_counts_change_live_without_reload(
     page.get_by_role("button", name="Simulate orders").click()
     page.wait_for_url(re.compile(r"/demo\?after=\d+$"))
     pending = page.locator('[data-stage="pending"] .n')
-    ready = page.locator('[data-stage="ready"] .n')
-    assert pending.inner_text() == "5"
-    assert ready.inner_text() == "0"
+    sent = page.locator('[data-stage="processing"] .n')
+    shipped = page.locator('[data-stage="shipped"] .n')
+    assert (pending.inner_text(), sent.inner_text(), shipped.inner_text()) == ("5", "0", "0")
     page.evaluate("window.__sameDocument = true")  # gone if the page reloads
 
-    run_jobs()  # the pipeline evaluates and routes them
-    expect(ready).to_have_text("5", timeout=15_000)  # the page's poll picks it up
+    run_jobs()  # evaluated, routed and sent to the sandbox warehouse
+    expect(sent).to_have_text("5", timeout=15_000)  # the page's poll picks it up
     assert pending.inner_text() == "0"
+    clock.advance(120)  # past the tracking poll; the sandbox ships at once
+    run_jobs()
+    expect(shipped).to_have_text("5", timeout=15_000)
     assert page.evaluate("window.__sameDocument === true")
     assert page.locator("#demo-orders tr").count() == 5
-    assert page.locator("#demo-summary").inner_text() == "5 order(s) watched; 5 ready."
+    assert page.locator("#demo-summary").inner_text() == "5 order(s) watched; 0 ready, 0 sent, 5 shipped."
     screenshot(page, f"demo-{db.dialect}")

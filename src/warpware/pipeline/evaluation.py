@@ -28,6 +28,10 @@ from warpware.worker import enqueue
 
 COMPONENT = "RuleEvaluationWorker"
 TEST_ORDER_TAG = "TEST_ORDER"
+# The dashboard demo's orders: they go through every stage, but only ever to a sandbox warehouse
+# (whatever the routing rules say), so they ship without anything reaching a real warehouse.
+DEMO_ORDER_TAG = "WARPWARE_DEMO"
+SANDBOX_TYPE = "sandbox"
 
 
 def enqueue_evaluation(session: Session, order_ids: list[Any]) -> None:
@@ -210,6 +214,16 @@ def route(
     enqueue(session, "order.dispatch", {"order_id": str(order.id)}, ordering_key=f"order:{order.id}")
 
 
+def demo_destination(session: Session, account_id: Any) -> Connection | None:
+    """The sandbox warehouse demo orders go to: the account's default if it is one, else the oldest."""
+    sandboxes = [
+        c
+        for c in connections_repository.for_account(session, account_id)
+        if c.push_enabled and c.type == SANDBOX_TYPE
+    ]
+    return next((c for c in sandboxes if c.is_default), sandboxes[0] if sandboxes else None)
+
+
 def fallback_connection(session: Session, order: Order) -> tuple[Connection, str] | None:
     """After the rules: the sub-client's default, the account's default, or the only push-enabled one."""
     connections = [
@@ -284,6 +298,20 @@ def evaluate_order(session: Session, order: Order) -> Outcome | None:
             until=held.hold_until,
         )
         record_preorder_hold(session, order, held, now=now)
+    elif DEMO_ORDER_TAG in (order.tags or []):
+        sandbox = demo_destination(session, order.account_id)
+        if sandbox is not None:
+            route(session, order, sandbox, assigned_by="demo", actor=actor, component=COMPONENT)
+        else:
+            orders_service.record_event(
+                session,
+                order,
+                source="routing",
+                type="unrouted",
+                component=COMPONENT,
+                message="Demo order: the account has no sandbox warehouse connection to send it to",
+                details={},
+            )
     elif (pinned := pinned_connection(session, order)) is not None:
         # A shipment is allocated to its warehouse: it goes there whatever the routing rules say.
         route(session, order, pinned, assigned_by="shipment", actor=actor, component=COMPONENT)

@@ -1,7 +1,8 @@
 """Simulated orders: made up where the caller gave nothing, then ingested like any other order.
 
 They carry the TEST_ORDER tag, so the pipeline evaluates their rules, holds and routing and never
-transmits them (pipeline.evaluation.route stops at `ready`).
+transmits them (pipeline.evaluation.route stops at `ready`). The dashboard demo's orders carry
+WARPWARE_DEMO instead when the account has a sandbox warehouse: they go all the way, to it only.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from warpware.kit.clock import utcnow
 from warpware.orders import repository as orders_repository
 from warpware.orders import service as orders_service
 from warpware.orders.models import Order
-from warpware.pipeline.evaluation import TEST_ORDER_TAG
+from warpware.pipeline.evaluation import DEMO_ORDER_TAG, TEST_ORDER_TAG, demo_destination
 from warpware.simulation import samples
 from warpware.simulation.schemas import SimulateRequest
 
@@ -70,7 +71,9 @@ def _lines(rng: random.Random, request: SimulateRequest) -> tuple[LineItem, ...]
     )
 
 
-def make_order(rng: random.Random, request: SimulateRequest) -> NormalizedOrder:
+def make_order(
+    rng: random.Random, request: SimulateRequest, *, tag: str = TEST_ORDER_TAG
+) -> NormalizedOrder:
     """One realistic order: the caller's lines and address where given, sample ones otherwise."""
     if request.ship_to is not None:
         name = request.ship_to.name
@@ -84,7 +87,7 @@ def make_order(rng: random.Random, request: SimulateRequest) -> NormalizedOrder:
         shipping_address=_address(rng, request, name),
         customer_email=email,
         customer_name=name,
-        tags=(TEST_ORDER_TAG,),
+        tags=(tag,),
         metadata={"simulated": True},
     )
 
@@ -96,10 +99,11 @@ def simulate(
     *,
     actor: str,
     rng: random.Random | None = None,
+    tag: str = TEST_ORDER_TAG,
 ) -> Simulated:
     """Ingest `count` test orders (queued for evaluation like any order); never transmitted."""
     rng = rng or random.Random()
-    wanted = [make_order(rng, request) for _ in range(request.count)]
+    wanted = [make_order(rng, request, tag=tag) for _ in range(request.count)]
     created: list[Order] = []
     for _ in range(_ATTEMPTS):
         results = orders_service.ingest(session, principal, wanted, actor=actor)
@@ -129,13 +133,19 @@ class DemoProgress:
 
 
 def demo_start(session: Session, principal: Principal, count: int, *, actor: str) -> tuple[int, Simulated]:
-    """Simulate `count` test orders; returns the seq to watch from (see demo_progress) and the result."""
+    """Simulate `count` orders; returns the seq to watch from (see demo_progress) and the result.
+
+    With a sandbox warehouse connection the orders are demo orders that travel every stage to it
+    (pending → ready → sent → shipped); without one they are TEST_ORDERs, which stop at ready."""
     after = orders_repository.latest_seq(session, principal)
-    return after, simulate(session, principal, SimulateRequest(count=count), actor=actor)
+    tag = DEMO_ORDER_TAG if demo_destination(session, principal.account_id) is not None else TEST_ORDER_TAG
+    return after, simulate(session, principal, SimulateRequest(count=count), actor=actor, tag=tag)
 
 
 def demo_progress(session: Session, principal: Principal, after_seq: int) -> DemoProgress:
-    """The test orders made since `after_seq`, where they are now."""
-    return DemoProgress(
-        orders_repository.tagged_after(session, principal, TEST_ORDER_TAG, after_seq, limit=DEMO_WATCHED)
-    )
+    """The simulated orders made since `after_seq`, where they are now."""
+    found = [
+        *orders_repository.tagged_after(session, principal, DEMO_ORDER_TAG, after_seq, limit=DEMO_WATCHED),
+        *orders_repository.tagged_after(session, principal, TEST_ORDER_TAG, after_seq, limit=DEMO_WATCHED),
+    ]
+    return DemoProgress(sorted(found, key=lambda order: order.seq)[:DEMO_WATCHED])

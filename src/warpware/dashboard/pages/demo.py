@@ -1,6 +1,7 @@
-"""Demo: simulate N test orders (TEST_ORDER: the real pipeline, never transmitted) and watch them move
-through the stages. The page polls a small JSON endpoint once a second (static/demo.js); without
-JavaScript, reloading the page shows the same numbers."""
+"""Demo: simulate N orders and watch them move through the stages. With a sandbox warehouse connection
+they are demo orders that go all the way to it; without one, TEST_ORDERs that stop at ready. The page
+polls a small JSON endpoint once a second (static/demo.js); without JavaScript, reloading the page shows
+the same numbers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from warpware.dashboard.security import Acting, PageError, acting, current_user, database
 from warpware.dashboard.templating import SECURITY_HEADERS, redirect, render
+from warpware.pipeline.evaluation import DEMO_ORDER_TAG
 from warpware.simulation import service as simulation_service
 from warpware.simulation.schemas import MAX_SIMULATED
 from warpware.users.domain import Permission
@@ -58,7 +60,16 @@ def simulate(request: Request, act: Acting = Depends(acting(Permission.RUN_DEMO)
         )
     with database(request).writing() as session:
         after, result = simulation_service.demo_start(session, act.user.principal, int(raw), actor=act.actor)
-    message = f"{len(result.created)} test order(s) created; they are evaluated and routed, never sent."
+    if any(DEMO_ORDER_TAG in (order.tags or ()) for order in result.created):
+        message = (
+            f"{len(result.created)} demo order(s) created; they go through every stage to your sandbox "
+            "warehouse (never to a real one)."
+        )
+    else:
+        message = (
+            f"{len(result.created)} test order(s) created; they are evaluated and routed, never sent "
+            "(add a sandbox warehouse connection to watch them ship)."
+        )
     if result.failed:
         message += f" {result.failed} could not be created."
     return redirect(f"/demo?after={after}", message=message)

@@ -35,7 +35,8 @@
       rows.appendChild(tr);
     });
     body.replaceChildren(rows);
-    var summary = data.total + " order(s) watched; " + data.counts.ready + " ready.";
+    var summary = data.total + " order(s) watched; " + data.counts.ready + " ready, " +
+      data.counts.processing + " sent, " + data.counts.shipped + " shipped.";
     var said = document.getElementById("demo-summary");
     if (said.textContent !== summary) {
       said.textContent = summary;
