@@ -48,15 +48,24 @@ def settings_if_enabled(session: Session, account_id: uuid.UUID) -> BrokeringSet
 
 
 def event(
-    session: Session, order: Order, type: str, message: str, now: dt.datetime, **details: object
+    session: Session,
+    order: Order,
+    type: str,
+    message: str,
+    now: dt.datetime,
+    *,
+    actor: str = "brokering",
+    **details: object,
 ) -> None:
+    """A brokering timeline event; `actor` is who did it (a person or API key for rejections and
+    approvals, brokering itself otherwise)."""
     orders_service.record_event(
         session,
         order,
         source="brokering",
         type=type,
         component=COMPONENT,
-        actor="brokering",
+        actor=actor,
         message=message,
         details=dict(details),
         now=now,
