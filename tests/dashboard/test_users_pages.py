@@ -169,6 +169,7 @@ def test_non_admins_cannot_see_or_change_users(shop: Shop, browser_client: TestC
             login = shop.user(role)
             csrf = sign_in(client, login)
             assert client.get("/users").status_code == 403
+            assert '<a href="/users"' not in client.get("/orders").text  # no link to a refusal
             for path, data in (
                 ("/users", {"email": "x@example.com", "role": "admin", "password": PASSWORD}),
                 (f"/users/{admin_id}/role", {"role": "viewer"}),
@@ -178,6 +179,7 @@ def test_non_admins_cannot_see_or_change_users(shop: Shop, browser_client: TestC
                 assert client.post(path, data={"csrf_token": csrf, **data}).status_code == 403, path
     with TestClient(browser_client.app, follow_redirects=False) as admin_client:
         sign_in(admin_client, admin)
+        assert '<a href="/users"' in admin_client.get("/orders").text
         listed = _users(admin_client)
         assert "x@example.com" not in listed
         assert listed[admin.email] == {"id": admin_id, "role": "admin", "state": "active"}
