@@ -83,7 +83,8 @@ class Pipeline:
 
     def events(self, order_id: str) -> list[dict[str, object]]:
         events: list[dict[str, object]] = self.tenant.get(
-            f"/partner/v1/orders/{order_id}/timeline?limit=200").json()["data"]["events"]
+            f"/partner/v1/orders/{order_id}/timeline?limit=200"
+        ).json()["data"]["events"]
         return list(reversed(events))
 
     def types(self, order_id: str) -> list[str]:
@@ -91,10 +92,18 @@ class Pipeline:
 
 
 @pytest.fixture
-def pipeline(tenant: Tenant, sandbox: httpx.Client, sandbox_server: SandboxServer,
-             run_jobs: Callable[[], int]) -> Pipeline:
+def pipeline(
+    tenant: Tenant, sandbox: httpx.Client, sandbox_server: SandboxServer, run_jobs: Callable[[], int]
+) -> Pipeline:
     """A tenant whose default connection is the sandbox warehouse."""
-    response = tenant.post("/partner/v1/connections", json={
-        "name": "Sandbox", "type": "sandbox", "settings": {"base_url": sandbox_server.url}, "is_default": True})
+    response = tenant.post(
+        "/partner/v1/connections",
+        json={
+            "name": "Sandbox",
+            "type": "sandbox",
+            "settings": {"base_url": sandbox_server.url},
+            "is_default": True,
+        },
+    )
     assert response.status_code == 201, response.text
     return Pipeline(tenant, response.json()["data"]["id"], sandbox, run_jobs)

@@ -14,9 +14,13 @@ from tests.pipeline.conftest import Clock, Pipeline
 from warpware.connections.models import Connection
 from warpware.db import Database
 
-HOLD_OVER_50 = {"name": "High value", "stage": "hold", "priority": 10,
-                "conditions": {"all": [{"field": "order_value", "op": "gt", "value": 50}]},
-                "actions": [{"type": "hold", "reason": "Order over $50"}]}
+HOLD_OVER_50 = {
+    "name": "High value",
+    "stage": "hold",
+    "priority": 10,
+    "conditions": {"all": [{"field": "order_value", "op": "gt", "value": 50}]},
+    "actions": [{"type": "hold", "reason": "Order over $50"}],
+}
 
 
 def test_order_flows_pending_to_shipped(pipeline: Pipeline, clock: Clock) -> None:
@@ -30,7 +34,9 @@ def test_order_flows_pending_to_shipped(pipeline: Pipeline, clock: Clock) -> Non
     assert order["connection_id"] == pipeline.connection_id
     assert order["processed_at"] is not None
     # The sandbox is shared by the session: look for this order's reference only.
-    remote = [o for o in pipeline.sandbox.get("/_sandbox/orders").json()["orders"] if o["referenceNum"] == order_id]
+    remote = [
+        o for o in pipeline.sandbox.get("/_sandbox/orders").json()["orders"] if o["referenceNum"] == order_id
+    ]
     assert [o["createAttempts"] for o in remote] == [1]
     clock.advance(61)
     pipeline.run_jobs()
@@ -41,8 +47,15 @@ def test_order_flows_pending_to_shipped(pipeline: Pipeline, clock: Clock) -> Non
     assert tracking["extensiv_status"] == "closed"
     assert tracking["shipped_at"] is not None
     assert pipeline.types(order_id) == [
-        "received", "rules_evaluated", "routed", "status_changed", "push_success", "status_changed",
-        "status_changed", "tracking_received"]
+        "received",
+        "rules_evaluated",
+        "routed",
+        "status_changed",
+        "push_success",
+        "status_changed",
+        "status_changed",
+        "tracking_received",
+    ]
 
 
 def test_rule_hold_release_and_not_held_again_by_same_rule(pipeline: Pipeline) -> None:
@@ -61,9 +74,13 @@ def test_rule_hold_release_and_not_held_again_by_same_rule(pipeline: Pipeline) -
     assert pipeline.get(order_id)["status"] == "hold"  # a held order never advances
 
     # A second hold rule added later still applies after a person releases the first.
-    second = {**HOLD_OVER_50, "name": "Big quantity", "priority": 20,
-              "conditions": {"all": [{"field": "total_quantity", "op": "gte", "value": 2}]},
-              "actions": [{"type": "hold", "reason": "Two or more units"}]}
+    second = {
+        **HOLD_OVER_50,
+        "name": "Big quantity",
+        "priority": 20,
+        "conditions": {"all": [{"field": "total_quantity", "op": "gte", "value": 2}]},
+        "actions": [{"type": "hold", "reason": "Two or more units"}],
+    }
     assert tenant.post("/partner/v1/rules", json=second).status_code == 201
     released = tenant.post(f"/partner/v1/orders/{order_id}/release")
     assert released.status_code == 200 and released.json()["data"]["status"] == "pending"
@@ -89,30 +106,50 @@ def test_manual_hold_and_release(pipeline: Pipeline) -> None:
     tenant.post(f"/partner/v1/orders/{order_id}/release")
     pipeline.run_jobs()
     assert pipeline.get(order_id)["status"] == "processing"
-    assert tenant.post(f"/partner/v1/orders/{order_id}/hold", json={}).json()["detail"] == \
-        "Only orders not yet sent can be held; this order is processing"
+    assert (
+        tenant.post(f"/partner/v1/orders/{order_id}/hold", json={}).json()["detail"]
+        == "Only orders not yet sent can be held; this order is processing"
+    )
     assert tenant.post(f"/partner/v1/orders/{order_id}/release").status_code == 422
 
 
 def test_routing_rule_picks_connection(pipeline: Pipeline, sandbox_server: object) -> None:
     tenant = pipeline.tenant
-    other = tenant.post("/partner/v1/connections", json={
-        "name": "West DC", "type": "sandbox", "settings": {"base_url": pipeline.sandbox.base_url.__str__()}}).json()["data"]
-    rule = {"name": "West coast", "stage": "routing", "priority": 1,
-            "conditions": {"all": [{"field": "state", "op": "in", "value": ["CA", "WA", "OR"]}]},
-            "actions": [{"type": "route", "connection_id": other["id"]}]}
+    other = tenant.post(
+        "/partner/v1/connections",
+        json={
+            "name": "West DC",
+            "type": "sandbox",
+            "settings": {"base_url": pipeline.sandbox.base_url.__str__()},
+        },
+    ).json()["data"]
+    rule = {
+        "name": "West coast",
+        "stage": "routing",
+        "priority": 1,
+        "conditions": {"all": [{"field": "state", "op": "in", "value": ["CA", "WA", "OR"]}]},
+        "actions": [{"type": "route", "connection_id": other["id"]}],
+    }
     assert tenant.post("/partner/v1/rules", json=rule).status_code == 201
-    west = pipeline.order("R-WEST", shipping_address={"name": "A", "address1": "1 Elm", "city": "Seattle",
-                                                     "state": "WA", "zip": "98101"})
+    west = pipeline.order(
+        "R-WEST",
+        shipping_address={"name": "A", "address1": "1 Elm", "city": "Seattle", "state": "WA", "zip": "98101"},
+    )
     east = pipeline.order("R-EAST")
     pipeline.run_jobs()
-    assert (pipeline.get(west)["connection_id"], pipeline.get(west)["route_assigned_by"]) == (other["id"], "routing_rule")
+    assert (pipeline.get(west)["connection_id"], pipeline.get(west)["route_assigned_by"]) == (
+        other["id"],
+        "routing_rule",
+    )
     assert (pipeline.get(east)["connection_id"], pipeline.get(east)["route_assigned_by"]) == (
-        pipeline.connection_id, "default")
+        pipeline.connection_id,
+        "default",
+    )
 
 
-def test_no_route_stays_pending_then_manual_assignment(db: Database, tenant: Tenant, sandbox: object,
-                                                       sandbox_server: object, run_jobs: object) -> None:
+def test_no_route_stays_pending_then_manual_assignment(
+    db: Database, tenant: Tenant, sandbox: object, sandbox_server: object, run_jobs: object
+) -> None:
     order_id = tenant.post("/partner/v1/orders", json=order_body("NR-1")).json()["data"]["id"]
     run_jobs()  # type: ignore[operator]
     order = tenant.get(f"/partner/v1/orders/{order_id}").json()["data"]
@@ -120,15 +157,28 @@ def test_no_route_stays_pending_then_manual_assignment(db: Database, tenant: Ten
     events = tenant.get(f"/partner/v1/orders/{order_id}/timeline").json()["data"]["events"]
     assert "No routing rule matched" in [e["message"] for e in events]
     # Two connections, no default: still no route by itself.
-    ids = [tenant.post("/partner/v1/connections", json={"name": f"C{i}", "type": "sandbox", "settings": {
-        "base_url": sandbox_server.url}}).json()["data"]["id"] for i in range(2)]  # type: ignore[attr-defined]
+    ids = [
+        tenant.post(
+            "/partner/v1/connections",
+            json={"name": f"C{i}", "type": "sandbox", "settings": {"base_url": sandbox_server.url}},
+        ).json()["data"]["id"]
+        for i in range(2)
+    ]  # type: ignore[attr-defined]
     response = tenant.post(f"/partner/v1/orders/{order_id}/assign", json={"connection_id": ids[1]})
     assert response.status_code == 200 and response.json()["data"]["status"] == "ready"
     run_jobs()  # type: ignore[operator]
     order = tenant.get(f"/partner/v1/orders/{order_id}").json()["data"]
-    assert (order["status"], order["route_assigned_by"], order["connection_id"]) == ("processing", "manual", ids[1])
-    assert tenant.post(f"/partner/v1/orders/{order_id}/assign",
-                       json={"connection_id": str(uuid.uuid4())}).status_code == 422
+    assert (order["status"], order["route_assigned_by"], order["connection_id"]) == (
+        "processing",
+        "manual",
+        ids[1],
+    )
+    assert (
+        tenant.post(
+            f"/partner/v1/orders/{order_id}/assign", json={"connection_id": str(uuid.uuid4())}
+        ).status_code
+        == 422
+    )
 
 
 def test_test_orders_are_never_transmitted(pipeline: Pipeline) -> None:
@@ -162,7 +212,9 @@ def test_clear_duplicate_flag_allows_reingest(pipeline: Pipeline) -> None:
     assert tenant.post(f"/partner/v1/orders/{first}/clear-duplicate").json()["data"]["duplicate_flag_cleared"]
     again = tenant.post("/partner/v1/orders", json=order_body("DUP-1"))
     assert again.status_code == 201
-    assert tenant.get("/partner/v1/orders/by-external/DUP-1").json()["data"]["id"] == again.json()["data"]["id"]
+    assert (
+        tenant.get("/partner/v1/orders/by-external/DUP-1").json()["data"]["id"] == again.json()["data"]["id"]
+    )
     assert tenant.post(f"/partner/v1/orders/{first}/clear-duplicate").status_code == 422
 
 
@@ -182,28 +234,48 @@ def test_health(pipeline: Pipeline) -> None:
 
 def test_tracking_hook_signed(db: Database, pipeline: Pipeline) -> None:
     tenant = pipeline.tenant
-    hooked = tenant.post("/partner/v1/connections", json={
-        "name": "Hooked", "type": "sandbox", "settings": {"base_url": str(pipeline.sandbox.base_url)},
-        "credentials": {"webhook_secret": "s3cret-value"}}).json()["data"]
+    hooked = tenant.post(
+        "/partner/v1/connections",
+        json={
+            "name": "Hooked",
+            "type": "sandbox",
+            "settings": {"base_url": str(pipeline.sandbox.base_url)},
+            "credentials": {"webhook_secret": "s3cret-value"},
+        },
+    ).json()["data"]
     assert "credentials" not in hooked and hooked["has_credentials"] is True
     with db.reading() as session:
-        stored = session.scalar(select(Connection.credentials_encrypted).where(Connection.id == uuid.UUID(hooked["id"])))
+        stored = session.scalar(
+            select(Connection.credentials_encrypted).where(Connection.id == uuid.UUID(hooked["id"]))
+        )
     assert stored and "s3cret-value" not in stored
     order_id = pipeline.order("HK-1")
     tenant.post(f"/partner/v1/orders/{order_id}/hold", json={})
     tenant.post(f"/partner/v1/orders/{order_id}/release")
     # Route by hand to the hooked connection while pending.
     pipeline.tenant.post(f"/partner/v1/orders/{order_id}/hold", json={})
-    body = json.dumps({"reference": order_id, "status": "shipped", "carrier": "FedEx",
-                       "tracking_number": "123456789012", "raw_status": "Shipped"}).encode()
+    body = json.dumps(
+        {
+            "reference": order_id,
+            "status": "shipped",
+            "carrier": "FedEx",
+            "tracking_number": "123456789012",
+            "raw_status": "Shipped",
+        }
+    ).encode()
     signature = "sha256=" + hmac.new(b"s3cret-value", body, hashlib.sha256).hexdigest()
     url = f"/hooks/connections/{hooked['id']}/tracking"
-    bad = tenant.client.post(url, content=body, headers={"Content-Type": "application/json",
-                                                          "X-WarpWare-Signature": "sha256=00"})
+    bad = tenant.client.post(
+        url, content=body, headers={"Content-Type": "application/json", "X-WarpWare-Signature": "sha256=00"}
+    )
     assert bad.status_code == 401
     # Not this connection's order yet: 404.
-    assert tenant.client.post(url, content=body, headers={"Content-Type": "application/json",
-                                                           "X-WarpWare-Signature": signature}).status_code == 404
+    assert (
+        tenant.client.post(
+            url, content=body, headers={"Content-Type": "application/json", "X-WarpWare-Signature": signature}
+        ).status_code
+        == 404
+    )
     tenant.post(f"/partner/v1/orders/{order_id}/release")
     tenant.post(f"/partner/v1/orders/{order_id}/assign", json={"connection_id": hooked["id"]})
     pipeline.run_jobs()
@@ -211,16 +283,25 @@ def test_tracking_hook_signed(db: Database, pipeline: Pipeline) -> None:
     if pipeline.get(order_id)["status"] == "pending":
         tenant.post(f"/partner/v1/orders/{order_id}/assign", json={"connection_id": hooked["id"]})
         pipeline.run_jobs()
-    ok = tenant.client.post(url, content=body, headers={"Content-Type": "application/json",
-                                                         "X-WarpWare-Signature": signature})
+    ok = tenant.client.post(
+        url, content=body, headers={"Content-Type": "application/json", "X-WarpWare-Signature": signature}
+    )
     assert ok.status_code == 200, ok.text
     order = pipeline.get(order_id)
-    assert (order["status"], order["carrier"], order["tracking_number"]) == ("shipped", "FedEx", "123456789012")
+    assert (order["status"], order["carrier"], order["tracking_number"]) == (
+        "shipped",
+        "FedEx",
+        "123456789012",
+    )
 
 
 def test_rule_tags_are_filterable(pipeline: Pipeline) -> None:
-    rule = {"name": "Tag VIPs", "stage": "automation", "conditions": {"all": [
-        {"field": "tags", "op": "contains", "value": "vip"}]}, "actions": [{"type": "add_tag", "tag": "priority"}]}
+    rule = {
+        "name": "Tag VIPs",
+        "stage": "automation",
+        "conditions": {"all": [{"field": "tags", "op": "contains", "value": "vip"}]},
+        "actions": [{"type": "add_tag", "tag": "priority"}],
+    }
     assert pipeline.tenant.post("/partner/v1/rules", json=rule).status_code == 201
     order_id = pipeline.order("TAG-1")
     pipeline.run_jobs()
@@ -235,8 +316,9 @@ def test_inventory_watch_hold_releases_when_stock_arrives(pipeline: Pipeline) ->
     tenant = pipeline.tenant
     rule = {"name": "Stock watch", "stage": "hold", "actions": [{"type": "hold_until_in_stock"}]}
     assert tenant.post("/partner/v1/rules", json=rule).status_code == 201
-    assert tenant.post("/partner/v1/inventory/levels", json={"sku": "WIDGET-RED-LG", "quantity_on_hand": 1}
-                       ).status_code in (200, 201)
+    assert tenant.post(
+        "/partner/v1/inventory/levels", json={"sku": "WIDGET-RED-LG", "quantity_on_hand": 1}
+    ).status_code in (200, 201)
     order_id = pipeline.order("STOCK-1")  # needs 2
     pipeline.run_jobs()
     order = pipeline.get(order_id)
@@ -252,7 +334,9 @@ def test_inventory_watch_hold_releases_when_stock_arrives(pipeline: Pipeline) ->
 
     recheck()
     assert pipeline.get(order_id)["status"] == "hold"
-    tenant.post("/partner/v1/inventory/adjust", json={"sku": "WIDGET-RED-LG", "adjustment": 5, "reason": "PO"})
+    tenant.post(
+        "/partner/v1/inventory/adjust", json={"sku": "WIDGET-RED-LG", "adjustment": 5, "reason": "PO"}
+    )
     recheck()
     assert pipeline.get(order_id)["status"] == "processing"
     assert [e["actor"] for e in pipeline.events(order_id) if e["type"] == "released"] == ["inventory watch"]

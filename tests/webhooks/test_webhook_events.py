@@ -312,12 +312,17 @@ def _account(db: Database, tenant: Tenant) -> uuid.UUID | None:
         return session.scalar(select(Account.id).where(Account.slug == tenant.account))
 
 
-def test_inventory_changes_fire_updated_and_low_stock(pipeline: Pipeline, hook: Hook, receiver: Receiver) -> None:
+def test_inventory_changes_fire_updated_and_low_stock(
+    pipeline: Pipeline, hook: Hook, receiver: Receiver
+) -> None:
     tenant = pipeline.tenant
-    assert tenant.post("/partner/v1/inventory/levels", json={"sku": "INV-EV", "quantity_on_hand": 30}
-                       ).status_code in (200, 201)
+    assert tenant.post(
+        "/partner/v1/inventory/levels", json={"sku": "INV-EV", "quantity_on_hand": 30}
+    ).status_code in (200, 201)
     tenant.post("/partner/v1/inventory/adjust", json={"sku": "INV-EV", "adjustment": -5, "reason": "damaged"})
-    tenant.post("/partner/v1/inventory/adjust", json={"sku": "INV-EV", "adjustment": -10, "reason": "recount"})
+    tenant.post(
+        "/partner/v1/inventory/adjust", json={"sku": "INV-EV", "adjustment": -10, "reason": "recount"}
+    )
     pipeline.run_jobs()
     events = [(r.event, r.payload["data"]) for r in receiver.accepted() if r.event.startswith("inventory.")]
     assert [(e, d["previous_quantity"], d["quantity_available"]) for e, d in events] == [

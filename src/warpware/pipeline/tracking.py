@@ -15,7 +15,7 @@ COMPONENT = "TrackingService"
 
 
 def apply_tracking(session: Session, order: Order, update: TrackingUpdate, *, via: str) -> bool:
-    """Move the order as the destination reports; returns True when the order reached a final fulfillment state."""
+    """Move the order as the destination reports; True when it reached a final fulfillment state."""
     now = utcnow()
     status = OrderStatus(order.status)
     order.destination_status = update.raw_status
@@ -38,7 +38,9 @@ def apply_tracking(session: Session, order: Order, update: TrackingUpdate, *, vi
             type="tracking_received",
             component=COMPONENT,
             actor=via,
-            message=f"Tracking received: {order.carrier or 'carrier unknown'} {order.tracking_number or ''}".strip(),
+            message=(
+                f"Tracking received: {order.carrier or 'carrier unknown'} {order.tracking_number or ''}"
+            ).strip(),
             details={
                 "carrier": order.carrier,
                 "tracking_number": order.tracking_number,
