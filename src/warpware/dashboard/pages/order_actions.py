@@ -37,6 +37,36 @@ def _act(request: Request, order_id: str, work: Callable[[Session], tuple[Order,
     return redirect(f"/orders/{order.id}", message=message)
 
 
+# Actions that take nothing but the order: one service call (session, principal, order id, actor=) and
+# the message to show; each becomes POST /orders/{order_id}/<name>.
+_PLAIN_ACTIONS: dict[str, tuple[Callable[..., Order], str]] = {
+    "release": (pipeline_service.release, "Order {external_id} is released."),
+    "retry": (pipeline_service.retry, "Order {external_id} is queued to be sent again."),
+    "reset": (pipeline_service.reset, "Order {external_id} is reset and goes through the rules again."),
+    "archive": (orders_edits.archive, "Order {external_id} is archived."),
+    "unarchive": (orders_edits.unarchive, "Order {external_id} is back from the archive."),
+    "clear-duplicate": (
+        pipeline_service.clear_duplicate_flag,
+        "Duplicate flag cleared: {external_id} can be received again.",
+    ),
+}
+
+
+def _plain_action(call: Callable[..., Order], message: str) -> Callable[..., Response]:
+    def endpoint(order_id: str, request: Request, act: Acting = OPERATOR) -> Response:
+        def work(session: Session) -> tuple[Order, str]:
+            order = call(session, act.user.principal, order_id, actor=act.actor)
+            return order, message.format(external_id=order.external_id)
+
+        return _act(request, order_id, work)
+
+    return endpoint
+
+
+for _name, (_call, _message) in _PLAIN_ACTIONS.items():
+    router.add_api_route(f"/orders/{{order_id}}/{_name}", _plain_action(_call, _message), methods=["POST"])
+
+
 @router.post("/orders/{order_id}/hold")
 def hold(order_id: str, request: Request, act: Acting = OPERATOR) -> Response:
     reason = act.field("reason")[:500] or None
@@ -46,24 +76,6 @@ def hold(order_id: str, request: Request, act: Acting = OPERATOR) -> Response:
             session, act.user.principal, order_id, reason=reason, actor=act.actor
         )
         return order, f"Order {order.external_id} is on hold."
-
-    return _act(request, order_id, work)
-
-
-@router.post("/orders/{order_id}/release")
-def release(order_id: str, request: Request, act: Acting = OPERATOR) -> Response:
-    def work(session: Session) -> tuple[Order, str]:
-        order = pipeline_service.release(session, act.user.principal, order_id, actor=act.actor)
-        return order, f"Order {order.external_id} is released."
-
-    return _act(request, order_id, work)
-
-
-@router.post("/orders/{order_id}/retry")
-def retry(order_id: str, request: Request, act: Acting = OPERATOR) -> Response:
-    def work(session: Session) -> tuple[Order, str]:
-        order = pipeline_service.retry(session, act.user.principal, order_id, actor=act.actor)
-        return order, f"Order {order.external_id} is queued to be sent again."
 
     return _act(request, order_id, work)
 
@@ -80,42 +92,6 @@ def cancel(order_id: str, request: Request, act: Acting = OPERATOR) -> Response:
             session, act.user.principal, order_id, reason=reason, actor=act.actor
         )
         return order, f"Order {order.external_id} is cancelled."
-
-    return _act(request, order_id, work)
-
-
-@router.post("/orders/{order_id}/reset")
-def reset(order_id: str, request: Request, act: Acting = OPERATOR) -> Response:
-    def work(session: Session) -> tuple[Order, str]:
-        order = pipeline_service.reset(session, act.user.principal, order_id, actor=act.actor)
-        return order, f"Order {order.external_id} is reset and goes through the rules again."
-
-    return _act(request, order_id, work)
-
-
-@router.post("/orders/{order_id}/archive")
-def archive(order_id: str, request: Request, act: Acting = OPERATOR) -> Response:
-    def work(session: Session) -> tuple[Order, str]:
-        order = orders_edits.archive(session, act.user.principal, order_id, actor=act.actor)
-        return order, f"Order {order.external_id} is archived."
-
-    return _act(request, order_id, work)
-
-
-@router.post("/orders/{order_id}/unarchive")
-def unarchive(order_id: str, request: Request, act: Acting = OPERATOR) -> Response:
-    def work(session: Session) -> tuple[Order, str]:
-        order = orders_edits.unarchive(session, act.user.principal, order_id, actor=act.actor)
-        return order, f"Order {order.external_id} is back from the archive."
-
-    return _act(request, order_id, work)
-
-
-@router.post("/orders/{order_id}/clear-duplicate")
-def clear_duplicate(order_id: str, request: Request, act: Acting = OPERATOR) -> Response:
-    def work(session: Session) -> tuple[Order, str]:
-        order = pipeline_service.clear_duplicate_flag(session, act.user.principal, order_id, actor=act.actor)
-        return order, f"Duplicate flag cleared: {order.external_id} can be received again."
 
     return _act(request, order_id, work)
 
