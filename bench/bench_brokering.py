@@ -24,8 +24,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +36,7 @@ sys.path.insert(0, str(HERE.parent))  # tests.brokering.bulk builds the data
 
 import sqlalchemy as sa  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
+from recording import append_run  # noqa: E402  (bench/ is on sys.path when run as a script)
 from tests.brokering.bulk import seed, stock_consistency  # noqa: E402
 from tests.conftest import settings_for  # noqa: E402
 
@@ -47,7 +46,6 @@ from warpware.db import Database  # noqa: E402
 from warpware.schema import create_schema  # noqa: E402
 from warpware.worker import Worker  # noqa: E402
 
-RESULTS = HERE / "RESULTS.md"
 SECTION = "## Brokering runs"
 INTRO = """Written by bench/bench_brokering.py: a brokering run over orders already waiting (approved) in
 the brokering queue, end to end from `POST /brokering/runs` to the run's `finished_at`, one worker. Each
@@ -154,26 +152,17 @@ def main() -> int:
     print()
     print(table)
     if args.record:
-        load_after = os.getloadavg()
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE, check=False
-        ).stdout.strip()
-        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        text = RESULTS.read_text(encoding="utf-8")
-        if SECTION not in text:
-            text = text.rstrip("\n") + f"\n\n{SECTION}\n\n{INTRO}\n"
-        command = " ".join(["bench/bench_brokering.py", *sys.argv[1:]])
-        text = text.rstrip("\n") + (
-            f"\n\n### {now} — {args.orders:,} orders, {args.locations} locations, {args.skus} SKUs"
-            f"{', splits allowed' if args.split else ''}\n\n"
-            f"Command: `.venv/bin/python {command}`  \n"
-            f"Code: {commit}  \n"
-            f"Load average before the run: {' '.join(f'{v:.2f}' for v in load_before)}; "
-            f"after: {' '.join(f'{v:.2f}' for v in load_after)}  \n"
-            f"Machine: `nproc` {os.cpu_count()}, `uname -m` {platform.machine()}, "
-            f"Python {platform.python_version()}, one worker thread\n\n{table}\n"
+        append_run(
+            section=SECTION,
+            intro=INTRO,
+            title=(
+                f"{args.orders:,} orders, {args.locations} locations, {args.skus} SKUs"
+                f"{', splits allowed' if args.split else ''}"
+            ),
+            table=table,
+            load_before=load_before,
+            threads="one worker thread",
         )
-        RESULTS.write_text(text, encoding="utf-8")
     return 0
 
 

@@ -16,21 +16,16 @@ work on a shared machine does not inflate; wall s and wall p99 show what the loa
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import itertools
 import os
-import platform
 import random
-import subprocess
-import sys
 import time
-from pathlib import Path
+
+from recording import append_run  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 from warpware.brokering import geo
 from warpware.brokering.engine import Candidate, Ledger, LineDemand, OrderDemand, Policy
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "RESULTS.md"
 SECTION = "## Brokering engine"
 
 INTRO = """Written by bench/bench_brokering_engine.py: the pure routing planner alone (no database, one
@@ -159,25 +154,14 @@ def main() -> int:
     print(table)
 
     if args.record:
-        load_after = os.getloadavg()
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE, check=False
-        ).stdout.strip()
-        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        text = RESULTS.read_text(encoding="utf-8")
-        if SECTION not in text:
-            text = text.rstrip("\n") + f"\n\n{SECTION}\n\n{INTRO}\n"
-        command = " ".join(["bench/bench_brokering_engine.py", *sys.argv[1:]])
-        text = text.rstrip("\n") + (
-            f"\n\n### {now} — {len(demand):,} orders, {args.locations} locations, {args.skus:,} SKUs\n\n"
-            f"Command: `.venv/bin/python {command}`  \n"
-            f"Code: {commit}  \n"
-            f"Load average before the run: {' '.join(f'{v:.2f}' for v in load_before)}; "
-            f"after: {' '.join(f'{v:.2f}' for v in load_after)}  \n"
-            f"Machine: `nproc` {os.cpu_count()}, `uname -m` {platform.machine()}, "
-            f"Python {platform.python_version()}, one thread\n\n{table}\n"
+        append_run(
+            section=SECTION,
+            intro=INTRO,
+            title=(f"{len(demand):,} orders, {args.locations} locations, {args.skus:,} SKUs"),
+            table=table,
+            load_before=load_before,
+            threads="one thread",
         )
-        RESULTS.write_text(text, encoding="utf-8")
     return 0
 
 
